@@ -1,0 +1,1 @@
+"""One module per `fleet` sub-command; each exposes `register(subparsers)`."""
