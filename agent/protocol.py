@@ -10,27 +10,51 @@ carry no id.
 
 Requests (coordinator -> agent):
   hello     {version, session}              -> capabilities (or error "version")
-  configure {config: TraceConfig-as-dict}   -> ok {instance} | error
+  configure {config: TraceConfig-as-dict}   -> metadata, then ok {instance, path, top_level, notices} | error
   start     {}                              -> ok; then the data stream runs
   stop      {}                              -> (final drain: data frames) then metadata_end, then ok
-  sync      {marker: bool}                  -> sync {mono_before, mono_after, realtime, marker}
+  sync      {marker: bool}                  -> sync {mono_before, mono_after, realtime, realtime_before,
+                                               realtime_after, marker, n}
   marker    {text}                          -> ok
   status    {}                              -> stats
   credit    {frames}                        -> (no reply) allows that many more data frames
   shutdown  {}                              -> ok, then the agent restores the host and exits
 
+Details of the replies:
+  capabilities  see CAPABILITY_KEYS; "refusals" maps what the kernel refused when probed (e.g. "tracer:function",
+                "set_ftrace_filter") to a one-line message naming the file and the kernel's answer; "notices" are
+                sentences for a person (zlib fallback, no copy_trace_marker, top-level tracing_on is 0).
+  ok (configure) instance: the instance name ("" when a top-level-only tracer forced the top-level buffer), path:
+                its tracefs directory, top_level: bool, notices: list of sentences.
+  sync          the clocks are CLOCK_MONOTONIC / CLOCK_REALTIME in ns, read just before and just after the write of
+                the marker text `fleet-sync <session> <n>` (SYNC_PREFIX) to the instance's trace_marker; "marker" is
+                that text, or None when the request said marker=false (clocks only); "realtime" is the midpoint.
+                n counts sync requests of this agent from 0.
+  stats         {state, credits, instance, per_cpu: {cpu: kernel stats + the agent's tallies}} (see metadata_end).
+  The agent may be configured again after a stop (a fresh instance replaces the old one) and started again; the
+  data frames' seq restart at 0 on every start.
+
 Stream (agent -> coordinator):
-  metadata      after configure: the texts of a trace.dat header (see METADATA_KEYS), kallsyms zstd/zlib-compressed
+  metadata      after configure: the texts of a trace.dat header (see METADATA_KEYS), kallsyms zstd/zlib-compressed;
+                also "events": the 'sys:event' list enabled in the buffer
   data          {cpu, seq, codec, payload, pages, raw_bytes}: payload decompresses to `pages` ring-buffer pages, each
                 truncated to its used part (see below); seq counts data frames per CPU from 0 without gaps
+                `raw_bytes` is the length of the decompressed payload.
   metadata_end  {saved_cmdlines, saved_tgids, per_cpu: {cpu: {entries, overrun, commit_overrun, dropped_events,
-                read_events, bytes}}} after the final drain of a stop
+                read_events, bytes}}} after the final drain of a stop. per_cpu also carries the kernel's stats keys
+                as they are spelled in per_cpu/cpuN/stats (spaces -> "_", e.g. oldest_event_ts, now_ts) and the
+                agent's tallies: sent_frames, sent_pages, sent_raw_bytes, sent_bytes (compressed), missed_events (the
+                sum of the missed-event counts stored in the pages sent), missed_unknown_pages (pages flagged
+                RB_MISSED_EVENTS without a stored count), frames_seq (next seq, = sent_frames). The per_cpu keys are
+                the CPU numbers as strings ("0", "1", ...), so default msgpack unpackers (strict_map_key) accept them.
   event         {kind, message, ...}: something noteworthy happened on the host (trigger fired, tracing_on
                 dropped to 0, reader error); kind is one of EVENT_KINDS
   error         {id?, code, message}: a request failed, or (without id) the agent hit a fatal condition
 
-Page truncation: a page is sent as its header plus `commit` bytes of data (flags masked off), plus one `long` when
-the commit flags say RB_MISSED_STORED (the kernel stores the missed-event count right after the data). The receiver
+Page truncation: a page is sent as its header plus `commit` bytes of data (commit with the flag bits 31 and 30 masked
+off gives the length; the header itself is sent unchanged, flags included), plus one `long` when the commit flags say
+RB_MISSED_STORED (the kernel stores the missed-event count right after the data). Pages are whole: never split
+across data frames. The receiver
 finds each page's length from its own header, so pages are simply concatenated.
 
 Flow control: the agent may send data frames only while it holds credits; the coordinator grants INITIAL_CREDITS at
@@ -85,6 +109,7 @@ E_INTERNAL = "internal"  # a bug in the agent
 EV_TRIGGER = "trigger"  # tracing_on in the instance dropped to 0 (a traceoff trigger fired)
 EV_READER = "reader"  # a per-CPU reader failed
 EV_MAX_LATENCY = "max_latency"  # a latency tracer recorded a new maximum
+# event frames: {kind, message}; EV_READER adds "cpu", EV_TRIGGER adds "at" (CLOCK_MONOTONIC ns when noticed)
 
 INITIAL_CREDITS = 64
 
@@ -107,11 +132,13 @@ METADATA_KEYS = (
 )
 
 
-def frame(kind: str, **fields: Any) -> Dict[str, Any]:
-    """Build a frame of type `kind`; the one constructor both sides use so keys stay consistent."""
+def frame(kind: str, /, **fields: Any) -> Dict[str, Any]:
+    """Build a frame of type `kind`; the one constructor both sides use so keys stay consistent.
+    (`kind` is positional-only so an "event" frame can carry a field named kind.)"""
     out: Dict[str, Any] = {"t": kind}
     out.update(fields)
     return out
+
 
 # Keys of the "config" map of a configure request. All are optional; absent means "leave the kernel default".
 CONFIG_KEYS = {
@@ -130,4 +157,42 @@ CONFIG_KEYS = {
     "tracing_thresh": "int, microseconds",
     "buffer_percent": "int, 0-100: how full a page set must be before a blocked reader wakes",
     "copy_trace_marker": "bool (default true): copy top-level trace_marker writes into the instance",
+    "top_level": "bool (default false): use the top-level buffer (implied by a tracer only the top level has); "
+    "refused with 'busy' if someone else uses it; every file touched is restored afterwards",
+    "kallsyms": "bool (default true): send /proc/kallsyms (compressed) in the metadata frame",
 }
+
+# Keys of the capabilities reply (besides "t" and "id").
+CAPABILITY_KEYS = (
+    "agent_version",
+    "protocol_version",
+    "python",
+    "pid",  # the agent's pid (its instance name ends in -pid<PID>-<start time>)
+    "kernel",  # uname release
+    "uname",
+    "arch",
+    "big_endian",
+    "long_size",
+    "page_size",
+    "subbuf_size",  # bytes per ring-buffer page (from events/header_page)
+    "cpus",  # number of per_cpu directories
+    "online_cpus",
+    "tracefs",  # mount point
+    "tracers",  # available_tracers at the top level
+    "instance_tracers",  # tracers an instance offers
+    "top_level_only_tracers",
+    "clocks",
+    "trace_clock",  # the top level's current clock
+    "events",  # number of available events
+    "boot_id",
+    "tracing_on",  # top-level tracing_on (False: an earlier tool left it off)
+    "copy_trace_marker",  # bool: the kernel has options/copy_trace_marker
+    "disable_on_free",  # bool: the kernel has options/disable_on_free (SIGKILL guard)
+    "codec",  # CODEC_ZSTD, or CODEC_ZLIB when zstandard is missing
+    "refusals",  # {what: message}
+    "notices",  # [sentence]
+    "stale_removed",  # names of stale fleet instances this agent removed at hello
+)
+
+SYNC_PREFIX = "fleet-sync"  # sync marker text: f"{SYNC_PREFIX} {session} {n}"
+INSTANCE_PREFIX = "fleet-"  # instance names: f"fleet-{session}-pid{pid}-{start}"

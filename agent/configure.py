@@ -1,0 +1,244 @@
+"""Apply a trace configuration to the agent's own instance (or, for top-level-only tracers, the top-level buffer)
+and undo it: an instance is simply removed; the top-level buffer gets every file it touched written back."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional
+
+from agent import protocol
+from agent.errors import AgentError
+from agent.instance import remove_instance
+from agent.tracefs import Tracefs, os_error
+
+LOCK_DIR = "/run/fleet"
+TOP_LOCK = "toplevel.lock"  # flock'ed by the agent that uses the top-level buffer
+
+
+def bad(message: str) -> AgentError:
+    return AgentError(protocol.E_BAD_REQUEST, message)
+
+
+def event_dir(spec: str) -> str:
+    """'sys:event' -> 'events/sys/event'; 'sys' -> 'events/sys'."""
+    parts = [p for p in spec.split(":") if p]
+    if not 1 <= len(parts) <= 2:
+        raise bad(f"event {spec!r} must be 'system' or 'system:event'")
+    return os.path.join("events", *parts)
+
+
+def str_list(config: Dict[str, Any], key: str) -> List[str]:
+    value = config.get(key) or []
+    if isinstance(value, (str, int)):
+        value = [value]
+    if not isinstance(value, list):
+        raise bad(f"config {key!r} must be a list, got {value!r}")
+    return [str(v) for v in value]
+
+
+def wants_top_level(config: Dict[str, Any], caps: Dict[str, Any]) -> bool:
+    """True when the tracer asked for exists only at the top level on this kernel, or the config forces it."""
+    tracer = config.get("tracer")
+    return bool(config.get("top_level")) or (tracer is not None and tracer in caps.get("top_level_only_tracers", []))
+
+
+@dataclass
+class Setup:
+    """One configured buffer: where it is, what was changed, and how to undo it."""
+
+    top: Tracefs
+    buf: Tracefs
+    name: str  # instance name; "" for the top-level buffer
+    undo: List[Callable[[], None]] = field(default_factory=list)
+    notices: List[str] = field(default_factory=list)
+    free_fd: Optional[int] = None
+    lock_fd: Optional[int] = None
+
+    @property
+    def top_level(self) -> bool:
+        return self.name == ""
+
+    # -- writes that remember how to restore themselves (top-level mode only needs them) --
+
+    def save_scalar(self, rel: str, selected: bool = False) -> None:
+        if not self.top_level:
+            return
+        old = self.buf.selected(rel) if selected else self.buf.read(rel).strip()
+        self.undo.append(lambda: self.buf.write(rel, old))
+
+    def save_lines(self, rel: str, add_prefix: str = "") -> None:
+        """Restore a list file (set_event, set_ftrace_filter, ...) by rewriting its former lines."""
+        if not self.top_level:
+            return
+        old = self.buf.lines(rel)
+
+        def restore() -> None:
+            self.buf.write(rel, "")
+            for line in old:
+                self.buf.write(rel, add_prefix + line, append=True)
+
+        self.undo.append(restore)
+
+    def set(self, rel: str, value: Any, selected: bool = False) -> None:
+        self.save_scalar(rel, selected)
+        self.buf.write(rel, str(value))
+
+    def set_option(self, name: str, on: bool) -> None:
+        self.set(os.path.join("options", name), "1" if on else "0")
+
+    # -- the configuration keys --
+
+    def apply(self, config: Dict[str, Any], caps: Dict[str, Any]) -> None:
+        unknown = sorted(set(config) - set(protocol.CONFIG_KEYS))
+        if unknown:
+            raise bad(f"unknown config keys {unknown}; known: {sorted(protocol.CONFIG_KEYS)}")
+        self.set("tracing_on", "0")
+        if caps.get("disable_on_free"):
+            self.set_option("disable_on_free", True)
+            path = self.buf.path("free_buffer")
+            try:
+                # Held open until teardown: if the agent dies, the kernel stops tracing here (disable_on_free).
+                self.free_fd = os.open(path, os.O_WRONLY)
+            except OSError as exc:
+                raise os_error("open", path, exc) from None
+        copy = config.get("copy_trace_marker", True)
+        if not self.top_level:
+            if caps.get("copy_trace_marker"):
+                self.set_option("copy_trace_marker", bool(copy))
+            elif "copy_trace_marker" in config and copy:
+                raise AgentError(protocol.E_UNSUPPORTED, "this kernel has no options/copy_trace_marker")
+            elif copy:
+                self.notices.append("copy_trace_marker unavailable: top-level trace_marker writes are not copied")
+        for key, rel in (("buffer_size_kb", "buffer_size_kb"), ("tracing_thresh", "tracing_thresh")):
+            if key in config:
+                self.set(rel, int(config[key]))
+        self.set("buffer_percent", int(config.get("buffer_percent", DEFAULT_BUFFER_PERCENT)))
+        if "trace_clock" in config:
+            self.set("trace_clock", config["trace_clock"], selected=True)
+        self.apply_ftrace_lists(config)
+        if "tracer" in config:
+            self.set("current_tracer", config["tracer"], selected=True)
+        events = str_list(config, "events")
+        if events:
+            self.save_lines("set_event")
+            for spec in events:
+                self.buf.write("set_event", spec, append=True)
+        filters = config.get("filters") or {}
+        if not isinstance(filters, dict):
+            raise bad(f"config 'filters' must be a map, got {filters!r}")
+        for spec, expr in filters.items():
+            rel = os.path.join(event_dir(spec), "filter")
+            self.save_filter(rel)
+            self.buf.write(rel, str(expr))
+        for spec in str_list(config, "triggers"):
+            self.add_trigger(spec)
+        for opt in str_list(config, "options"):
+            # 'noNAME' clears NAME, unless an option is really called noNAME.
+            if opt.startswith("no") and not self.buf.exists(f"options/{opt}"):
+                self.set_option(opt[2:], False)
+            else:
+                self.set_option(opt, True)
+
+    def save_filter(self, rel: str) -> None:
+        if not self.top_level:
+            return
+        old = self.buf.read(rel).strip()
+        self.undo.append(lambda: self.buf.write(rel, "0" if old == "none" else old))
+
+    def apply_ftrace_lists(self, config: Dict[str, Any]) -> None:
+        for key, rel in (
+            ("ftrace_filter", "set_ftrace_filter"),
+            ("ftrace_notrace", "set_ftrace_notrace"),
+            ("ftrace_pid", "set_ftrace_pid"),
+            ("graph_function", "set_graph_function"),
+        ):
+            if key not in config:
+                continue
+            self.save_lines(rel)
+            self.buf.write(rel, "")
+            for glob in str_list(config, key):
+                self.buf.write(rel, glob, append=True)
+
+    def add_trigger(self, spec: str) -> None:
+        """'sys:event:TRIGGER' -> events/sys/event/trigger; 'func:traceon|traceoff[:N]' -> set_ftrace_filter."""
+        parts = spec.split(":")
+        if len(parts) >= 3 and self.buf.exists(os.path.join("events", parts[0], parts[1])):
+            rel = os.path.join("events", parts[0], parts[1], "trigger")
+            trigger = ":".join(parts[2:])
+        elif len(parts) in (2, 3) and parts[1] in ("traceon", "traceoff"):
+            rel, trigger = "set_ftrace_filter", spec
+        else:
+            raise bad(f"trigger {spec!r} must be 'sys:event:TRIGGER' or 'func:traceon|traceoff[:N]' (event exists?)")
+        self.buf.write(rel, trigger, append=True)
+        if self.top_level:
+            self.undo.append(lambda: self.buf.write(rel, "!" + trigger, append=True))
+
+    # -- teardown --
+
+    def teardown(self) -> List[str]:
+        """Undo everything; returns the errors met (teardown never stops half way)."""
+        errors: List[str] = []
+        try:
+            self.buf.write("tracing_on", "0")
+        except AgentError as exc:
+            errors.append(exc.message)
+        if self.free_fd is not None:
+            os.close(self.free_fd)
+            self.free_fd = None
+        if self.top_level:
+            for action in reversed(self.undo):
+                try:
+                    action()
+                except AgentError as exc:
+                    errors.append(exc.message)
+            self.undo.clear()
+            if self.lock_fd is not None:
+                os.close(self.lock_fd)
+                self.lock_fd = None
+        else:
+            try:
+                remove_instance(self.top, self.name)
+            except AgentError as exc:
+                errors.append(exc.message)
+        return errors
+
+
+DEFAULT_BUFFER_PERCENT = 10  # lab notes: wakes a poll()ing reader about once per 90%-full page set
+
+
+def lock_top_level(top: Tracefs) -> int:
+    """Take the top-level buffer for this agent, or raise E_BUSY when anyone else appears to use it."""
+    os.makedirs(LOCK_DIR, exist_ok=True)
+    fd = os.open(os.path.join(LOCK_DIR, TOP_LOCK), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise AgentError(protocol.E_BUSY, "the top-level buffer is in use by another fleet agent") from None
+    tracer = top.selected("current_tracer")
+    events = top.lines("set_event")
+    if tracer != "nop" or events:
+        os.close(fd)
+        raise AgentError(
+            protocol.E_BUSY,
+            f"the top-level buffer is in use (current_tracer={tracer}, {len(events)} events enabled in set_event)",
+        )
+    return fd
+
+
+def configure(top: Tracefs, name: str, config: Dict[str, Any], caps: Dict[str, Any]) -> Setup:
+    """Create the buffer (`name` under instances/, or the top level when needed) and apply `config` to it.
+    On failure everything done so far is undone before the error propagates."""
+    if wants_top_level(config, caps):
+        lock = lock_top_level(top)
+        setup = Setup(top, top, "", lock_fd=lock)
+    else:
+        setup = Setup(top, top.mkdir_instance(name), name)
+    try:
+        setup.apply({k: v for k, v in config.items() if k != "top_level"}, caps)
+    except BaseException:
+        setup.teardown()
+        raise
+    return setup

@@ -1,0 +1,327 @@
+"""The request loop: frames from stdin, replies and the data stream on stdout (serialized by one Writer)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+from agent import protocol
+from agent.cleanup import Terminated, ignore_signals, install_handlers
+from agent.codec import make_codec
+from agent.configure import Setup, configure
+from agent.credits import Credits
+from agent.errors import AgentError
+from agent.instance import instance_name, remove_stale
+from agent.metadata import build_metadata, cpu_stats, subbuf_size
+from agent.probe import header_page_sizes, probe
+from agent.reader import CpuReader, PageLayout, ReaderOptions
+from agent.sync import sync_sample, sync_text, write_marker
+from agent.tracefs import Tracefs, find_tracefs, os_error
+from agent.wire import WireClosed, Writer, read_frames
+
+MONITOR_INTERVAL = 0.2  # seconds between checks of tracing_on while running (a traceoff trigger may fire)
+
+
+def log(message: str) -> None:
+    print(f"fleet-agent[{os.getpid()}]: {message}", file=sys.stderr, flush=True)
+
+
+class Server:
+    """One agent session: hello, configure, start/stop (any number of times), shutdown."""
+
+    def __init__(self, in_fd: int, out_fd: int, tracefs_root: Optional[str] = None) -> None:
+        self.in_fd = in_fd
+        self.writer = Writer(out_fd)
+        self.tracefs_root = tracefs_root
+        self.top: Optional[Tracefs] = None
+        self.caps: Dict[str, Any] = {}
+        self.session = ""
+        self.setup: Optional[Setup] = None
+        self.marker_fd: Optional[int] = None
+        self.credits = Credits()
+        self.readers: List[CpuReader] = []
+        self.state = "new"  # new -> ready (after hello) -> configured -> running -> stopping -> configured
+        self.sync_n = 0
+        self.lock = threading.Lock()  # guards state changes made by the stop thread
+        self.monitor_stop = threading.Event()
+        self.reader_options = ReaderOptions()
+        self.done = False
+
+    # -- plumbing --
+
+    def send(self, kind: str, /, **fields: Any) -> None:
+        self.writer.send(protocol.frame(kind, **fields))
+
+    def reply_error(self, req_id: Any, code: str, message: str) -> None:
+        fields: Dict[str, Any] = {"code": code, "message": message}
+        if req_id is not None:
+            fields["id"] = req_id
+        self.send(protocol.ERROR, **fields)
+
+    def serve(self) -> int:
+        """Run until shutdown, stdin EOF or a terminating signal; always restore the host."""
+        install_handlers()
+        code = 0
+        try:
+            for req in read_frames(self.in_fd):
+                self.dispatch(req)
+                if self.done:
+                    break
+        except Terminated as exc:
+            log(str(exc))
+            code = 128 + exc.signum
+        except WireClosed:
+            log("coordinator closed the output pipe")
+        finally:
+            ignore_signals()
+            self.teardown()
+        return code
+
+    def dispatch(self, req: Any) -> None:
+        req_id = req.get("id") if isinstance(req, dict) else None
+        kind = req.get("t") if isinstance(req, dict) else None
+        handler: Optional[Callable[[Dict[str, Any]], None]] = getattr(self, f"on_{kind}", None)
+        if kind not in protocol.REQUESTS or handler is None:
+            self.reply_error(req_id, protocol.E_BAD_REQUEST, f"unknown request type {kind!r}")
+            return
+        try:
+            handler(req)
+        except AgentError as exc:
+            self.reply_error(req_id, exc.code, exc.message)
+        except (KeyError, TypeError, ValueError) as exc:
+            self.reply_error(req_id, protocol.E_BAD_REQUEST, f"{kind}: malformed request ({exc!r})")
+        except (Terminated, WireClosed):
+            raise
+        except Exception as exc:  # report agent bugs to the coordinator instead of dying mid-trace
+            self.reply_error(req_id, protocol.E_INTERNAL, f"{kind}: {type(exc).__name__}: {exc}")
+
+    def need_state(self, kind: str, *states: str) -> None:
+        if self.state not in states:
+            raise AgentError(protocol.E_BAD_REQUEST, f"{kind} is not allowed in state {self.state!r}")
+
+    # -- requests --
+
+    def on_hello(self, req: Dict[str, Any]) -> None:
+        if req.get("version") != protocol.PROTOCOL_VERSION:
+            raise AgentError(
+                protocol.E_VERSION,
+                f"protocol version {req.get('version')!r} requested, this agent speaks {protocol.PROTOCOL_VERSION}",
+            )
+        self.need_state("hello", "new")
+        self.session = str(req["session"])
+        instance_name(self.session, os.getpid())  # validates the session name
+        self.top = Tracefs(self.tracefs_root or find_tracefs())
+        removed = remove_stale(self.top)
+        for name in removed:
+            log(f"removed stale instance {name}")
+        self.caps = probe(self.top)
+        self.caps["stale_removed"] = removed
+        self.caps["pid"] = os.getpid()
+        self.state = "ready"
+        self.send(protocol.CAPABILITIES, id=req["id"], **self.caps)
+
+    def on_configure(self, req: Dict[str, Any]) -> None:
+        self.need_state("configure", "ready", "configured")
+        config = req.get("config") or {}
+        if not isinstance(config, dict):
+            raise AgentError(protocol.E_BAD_REQUEST, "configure: config must be a map")
+        assert self.top is not None
+        self.release_buffer()
+        self.state = "ready"
+        setup = configure(self.top, instance_name(self.session, os.getpid()), config, self.caps)
+        try:
+            marker_path = setup.buf.path("trace_marker")
+            try:
+                self.marker_fd = os.open(marker_path, os.O_WRONLY)
+            except OSError as exc:
+                raise os_error("open", marker_path, exc) from None
+            meta = build_metadata(self.top, setup.buf, setup.name, make_codec(), bool(config.get("kallsyms", True)))
+        except BaseException:
+            self.setup = setup
+            self.release_buffer()
+            raise
+        self.setup = setup
+        self.state = "configured"
+        self.send(protocol.METADATA, **meta)
+        self.send(
+            protocol.OK,
+            id=req["id"],
+            instance=setup.name,
+            path=setup.buf.root,
+            top_level=setup.top_level,
+            notices=setup.notices,
+        )
+
+    def layout(self, buf: Tracefs) -> PageLayout:
+        sizes = header_page_sizes(buf.read("events/header_page"))
+        return PageLayout(
+            commit_offset=sizes.get("commit_offset", 8),
+            commit_size=sizes.get("commit_size", 8),
+            data_offset=sizes.get("data_offset", 16),
+            subbuf_size=subbuf_size(buf),
+            long_size=int(self.caps.get("long_size", 8)),
+            byteorder=("big" if self.caps.get("big_endian") else "little"),
+        )
+
+    def on_start(self, req: Dict[str, Any]) -> None:
+        self.need_state("start", "configured")
+        assert self.setup is not None
+        buf = self.setup.buf
+        layout = self.layout(buf)
+        self.credits.reset(protocol.INITIAL_CREDITS)
+        self.readers = [
+            CpuReader(
+                cpu,
+                buf.path(f"per_cpu/cpu{cpu}/trace_pipe_raw"),
+                layout,
+                self.writer,
+                self.credits,
+                make_codec(),
+                self.reader_options,
+                self.reader_failed,
+            )
+            for cpu in buf.cpus()
+        ]
+        buf.write("tracing_on", "1")
+        self.state = "running"
+        self.send(protocol.OK, id=req["id"])
+        for reader in self.readers:
+            reader.start()
+        self.monitor_stop.clear()
+        threading.Thread(target=self.monitor, name="monitor", daemon=True).start()
+
+    def on_stop(self, req: Dict[str, Any]) -> None:
+        self.need_state("stop", "running")
+        assert self.setup is not None
+        self.monitor_stop.set()
+        self.setup.buf.write("tracing_on", "0")
+        self.state = "stopping"
+        # The final drain may need credits, which arrive on stdin: finish in a thread, keep reading requests.
+        threading.Thread(target=self.finish_stop, args=(req["id"],), name="stop", daemon=True).start()
+
+    def finish_stop(self, req_id: Any) -> None:
+        try:
+            for reader in self.readers:
+                reader.finish()
+            for reader in self.readers:
+                reader.join()
+            assert self.setup is not None
+            end = self.end_stats(self.setup.buf)
+            with self.lock:
+                self.readers = []
+                self.state = "configured"
+            self.send(protocol.METADATA_END, **end)
+            self.send(protocol.OK, id=req_id)
+        except WireClosed:
+            pass
+        except AgentError as exc:
+            self.reply_error(req_id, exc.code, exc.message)
+
+    def end_stats(self, buf: Tracefs) -> Dict[str, Any]:
+        per_cpu: Dict[str, Dict[str, Any]] = {}
+        for cpu in buf.cpus():
+            per_cpu[str(cpu)] = cpu_stats(buf, cpu)
+        for reader in self.readers:
+            per_cpu.setdefault(str(reader.cpu), {}).update(reader.tally.as_dict())
+            per_cpu[str(reader.cpu)]["frames_seq"] = reader.seq
+        return {
+            "saved_cmdlines": self.top.read("saved_cmdlines") if self.top else "",
+            "saved_tgids": self.top.read("saved_tgids") if self.top and self.top.exists("saved_tgids") else "",
+            "per_cpu": per_cpu,
+        }
+
+    def on_sync(self, req: Dict[str, Any]) -> None:
+        self.need_state("sync", "ready", "configured", "running", "stopping")
+        fd = self.marker_fd if req.get("marker", True) else None
+        text = sync_text(self.session, self.sync_n)
+        path = self.setup.buf.path("trace_marker") if self.setup else ""
+        sample = sync_sample(fd, path, text)
+        sample["n"] = self.sync_n
+        self.sync_n += 1
+        self.send(protocol.SYNC_SAMPLE, id=req["id"], **sample)
+
+    def on_marker(self, req: Dict[str, Any]) -> None:
+        self.need_state("marker", "configured", "running", "stopping")
+        assert self.setup is not None and self.marker_fd is not None
+        write_marker(self.marker_fd, self.setup.buf.path("trace_marker"), str(req["text"]))
+        self.send(protocol.OK, id=req["id"])
+
+    def on_status(self, req: Dict[str, Any]) -> None:
+        per_cpu: Dict[str, Dict[str, Any]] = {}
+        if self.setup is not None:
+            for cpu in self.setup.buf.cpus():
+                per_cpu[str(cpu)] = cpu_stats(self.setup.buf, cpu)
+            for reader in list(self.readers):
+                per_cpu.setdefault(str(reader.cpu), {}).update(reader.tally.as_dict())
+        self.send(
+            protocol.STATS,
+            id=req.get("id"),
+            state=self.state,
+            credits=self.credits.value,
+            instance=self.setup.name if self.setup else None,
+            per_cpu=per_cpu,
+        )
+
+    def on_credit(self, req: Dict[str, Any]) -> None:
+        self.credits.grant(int(req["frames"]))
+
+    def on_shutdown(self, req: Dict[str, Any]) -> None:
+        self.teardown()
+        self.send(protocol.OK, id=req["id"])
+        self.done = True
+
+    # -- background --
+
+    def reader_failed(self, cpu: int, message: str) -> None:
+        try:
+            self.send(protocol.EVENT, kind=protocol.EV_READER, message=f"cpu{cpu}: {message}", cpu=cpu)
+        except WireClosed:
+            pass
+
+    def monitor(self) -> None:
+        """Report a traceoff trigger (tracing_on dropped to 0 while running) once."""
+        setup = self.setup
+        while setup is not None and not self.monitor_stop.wait(MONITOR_INTERVAL):
+            try:
+                on = setup.buf.read("tracing_on").strip()
+            except AgentError:
+                return
+            if on == "0" and self.state == "running":
+                try:
+                    message = f"tracing_on in {setup.buf.root} dropped to 0 (a traceoff trigger fired?)"
+                    at = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+                    self.send(protocol.EVENT, kind=protocol.EV_TRIGGER, message=message, at=at)
+                except WireClosed:
+                    pass
+                return
+
+    # -- teardown --
+
+    def release_buffer(self) -> None:
+        """Stop readers, close our files in the buffer and remove/restore it."""
+        self.monitor_stop.set()
+        if self.setup is not None:
+            try:
+                self.setup.buf.write("tracing_on", "0")
+            except AgentError:
+                pass
+        self.credits.cancel()
+        for reader in self.readers:
+            reader.abort()
+        for reader in self.readers:
+            reader.join()
+        self.readers = []
+        if self.marker_fd is not None:
+            os.close(self.marker_fd)
+            self.marker_fd = None
+        if self.setup is not None:
+            for err in self.setup.teardown():
+                log(f"teardown: {err}")
+            self.setup = None
+
+    def teardown(self) -> None:
+        self.release_buffer()
+        self.state = "ready" if self.top else "new"
