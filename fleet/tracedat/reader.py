@@ -101,6 +101,8 @@ class TraceDat:
         self.options = TraceOptions()
         self.buffers: List[TraceBuffer] = []
         self.latency_text: Dict[str, str] = {}
+        self.options_offsets: List[int] = []
+        """v7: file offsets of the options sections, in chain order."""
 
     @classmethod
     def open(cls, path: str) -> TraceDat:
@@ -236,6 +238,7 @@ class TraceDat:
             if offset in visited:
                 raise DecodeError(f"options sections form a loop at offset {offset}")
             visited.add(offset)
+            self.options_offsets.append(offset)
             offset = self._read_options_section(offset)
         sec = self.options.sections
         if c.OPT_HEADER_INFO not in sec:

@@ -1,0 +1,98 @@
+"""Fuzzing: mutated trace.dat files raise only DecodeError, and nothing hangs."""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import Iterator, List, Tuple
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fleet.errors import DecodeError
+from fleet.tracedat.copy import copy_tracedat
+from fleet.tracedat.reader import TraceDat
+
+FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "small.dat")
+SECONDS = 5
+
+
+@pytest.fixture(scope="module")
+def variants(tmp_path_factory) -> List[bytes]:
+    """The fixture as zstd v7 and as uncompressed v7 (so mutations reach the metadata parsers)."""
+    plain = str(tmp_path_factory.mktemp("fuzz") / "plain.dat")
+    with TraceDat.open(FIXTURE) as src:
+        copy_tracedat(src, plain, "none")
+    return [open(FIXTURE, "rb").read(), open(plain, "rb").read()]
+
+
+class Hang(Exception):
+    pass
+
+
+def _alarm(signum: int, frame: object) -> None:
+    raise Hang()
+
+
+def read_everything(data: bytes) -> None:
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(SECONDS)
+    try:
+        dat = TraceDat.from_bytes(data)
+        for buf in dat.buffers:
+            _ = (buf.meta, buf.in_usecs, buf.timestamp(123456789, 0))
+            for cpu in buf.cpus:
+                for page in buf.pages(cpu):
+                    assert len(page) == buf.meta.page_size
+    except DecodeError:
+        pass
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def mutate(data: bytes, edits: List[Tuple[float, int]], cut: float) -> bytes:
+    out = bytearray(data)
+    for where, value in edits:
+        out[int(where * (len(out) - 1))] = value
+    return bytes(out[: max(1, int(cut * len(out)))])
+
+
+edits = st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), min_size=1, max_size=8)
+SETTINGS = settings(max_examples=int(os.environ.get("FLEET_FUZZ_EXAMPLES", "250")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@SETTINGS
+@given(which=st.integers(0, 1), changes=edits, cut=st.one_of(st.just(1.0), st.floats(0, 1)))
+def test_mutated_files_raise_only_decode_errors(variants: List[bytes], which: int, changes, cut: float) -> None:
+    read_everything(mutate(variants[which], changes, cut))
+
+
+@SETTINGS
+@given(which=st.integers(0, 1), pos=st.integers(0, 80), value=st.binary(min_size=1, max_size=8))
+def test_mutated_headers_raise_only_decode_errors(variants: List[bytes], which: int, pos: int, value: bytes) -> None:
+    data = bytearray(variants[which])
+    data[pos : pos + len(value)] = value
+    read_everything(bytes(data))
+
+
+def _structure_offsets(data: bytes) -> Iterator[int]:
+    """Offsets in and just after every section header, options section and CPU data start of the file."""
+    dat = TraceDat.from_bytes(data)
+    starts = list(dat.options_offsets) + list(dat.options.sections.values())
+    for buf in dat.options.buffers:
+        starts.append(buf.offset)
+        starts.extend(ref.offset for ref in buf.cpus)
+    for start in sorted(set(starts)):
+        yield from range(start, min(start + 96, len(data)))
+
+
+@SETTINGS
+@given(which=st.integers(0, 1), where=st.floats(0, 1), value=st.binary(min_size=1, max_size=8))
+def test_mutated_options_raise_only_decode_errors(variants: List[bytes], which: int, where: float, value: bytes) -> None:
+    data = bytearray(variants[which])
+    tail = list(_structure_offsets(bytes(data)))
+    pos = tail[int(where * (len(tail) - 1))]
+    data[pos : pos + len(value)] = value
+    read_everything(bytes(data))
