@@ -60,7 +60,8 @@ def mutate(data: bytes, edits: List[Tuple[float, int]], cut: float) -> bytes:
 
 
 edits = st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), min_size=1, max_size=8)
-SETTINGS = settings(max_examples=int(os.environ.get("FLEET_FUZZ_EXAMPLES", "250")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+EXAMPLES = int(os.environ.get("FLEET_FUZZ_EXAMPLES", "250"))
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @SETTINGS
@@ -90,7 +91,9 @@ def _structure_offsets(data: bytes) -> Iterator[int]:
 
 @SETTINGS
 @given(which=st.integers(0, 1), where=st.floats(0, 1), value=st.binary(min_size=1, max_size=8))
-def test_mutated_options_raise_only_decode_errors(variants: List[bytes], which: int, where: float, value: bytes) -> None:
+def test_mutated_options_raise_only_decode_errors(
+    variants: List[bytes], which: int, where: float, value: bytes
+) -> None:  # noqa: E501
     data = bytearray(variants[which])
     tail = list(_structure_offsets(bytes(data)))
     pos = tail[int(where * (len(tail) - 1))]

@@ -37,7 +37,8 @@ def test_trace_cmd_validates_the_rewritten_file(trace_cmd: str, tmp_path) -> Non
 
 def test_version_6_source_rewrites_to_version_7(trace_cmd: str, tmp_path) -> None:
     v6 = str(tmp_path / "v6.dat")
-    subprocess.run([trace_cmd, "convert", "--file-version", "6", "-i", FIXTURE, "-o", v6], check=True, capture_output=True)
+    convert = [trace_cmd, "convert", "--file-version", "6", "-i", FIXTURE, "-o", v6]
+    subprocess.run(convert, check=True, capture_output=True)
     out = str(tmp_path / "out.dat")
     with TraceDat.open(v6) as src:
         assert src.version == 6

@@ -17,7 +17,8 @@ COMMIT_MASK = (1 << 27) - 1  # the commit field's low bits; the top bits are RB_
 
 
 def report(trace_cmd: str, path: str) -> str:
-    return subprocess.run([trace_cmd, "report", "-N", "-t", "-i", path], check=True, capture_output=True, text=True).stdout
+    cmd = [trace_cmd, "report", "-N", "-t", "-i", path]
+    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
 
 
 def truncated(pages: Iterator[bytes]) -> Iterator[bytes]:
