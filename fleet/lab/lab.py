@@ -192,6 +192,25 @@ class Lab:
             raise LabError(f"no lab is up in {directory} (start one with `fleet lab up --dir {directory}`)")
         return cls(directory, state)
 
+    @classmethod
+    def remnants(cls, name: str, directory: Optional[Path] = None) -> Lab:
+        """A lab rebuilt from the namespaces and links named after `name`, to tear down one whose state is lost."""
+        naming.check_name(name)
+        pattern = naming.netns_re(name)
+        found = sorted(
+            (int(m.group(1)), m.group(0))
+            for m in (pattern.match(n) for n in run(["ip", "netns", "list"], check=False).split())
+            if m
+        )
+        hosts = [LabHost(f"h{i}", i, ns, "", naming.veth_name(name, i)) for i, ns in found]
+        state = LabState(name=name, subnet="", gateway="", bridge=naming.bridge_name(name), hosts=hosts)
+        return cls(Path(directory) if directory else Path(f"/nonexistent/fleet-lab-{name}"), state)
+
+    @staticmethod
+    def running_names() -> List[str]:
+        """Names of the labs that have namespaces on this machine now."""
+        return Lab._names_in_use()
+
     # --- sshd --------------------------------------------------------------------------------------------------
     def stop_sshd(self, ref: HostRef) -> None:
         """Kill the host's sshd (established sessions keep running: sshd -D forks one process per session)."""

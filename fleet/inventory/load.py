@@ -1,0 +1,91 @@
+"""Finding and reading inventories: files (YAML or INI), directories of them, and the built-in localhost one."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+from fleet.errors import InventoryError
+from fleet.inventory.data import InventoryData
+from fleet.inventory.ini_inv import parse_ini
+from fleet.inventory.inventory import Inventory
+from fleet.inventory.vars_dirs import load_vars_dirs
+from fleet.inventory.yaml_inv import parse_yaml
+
+YAML_SUFFIXES = (".yml", ".yaml", ".json")
+# Files a directory inventory skips, as Ansible does (editor backups, docs, retry files).
+IGNORED_SUFFIXES = (".md", ".txt", ".rst", ".orig", ".bak", ".swp", ".cfg", ".retry", ".pyc", ".pyo", "~")
+VARS_DIRS = ("group_vars", "host_vars")
+
+
+def default_paths() -> List[Path]:
+    """Where an inventory is looked for when -i is not given: ./inventory/, then ~/.config/fleet/ (first found)."""
+    candidates = [Path.cwd() / "inventory", Path(os.path.expanduser("~/.config/fleet"))]
+    for candidate in candidates:
+        if candidate.is_dir() and _inventory_files(candidate):
+            return [candidate]
+        if candidate.is_file():
+            return [candidate]
+    return []
+
+
+def load_inventory(paths: Optional[Sequence[Path]] = None) -> Inventory:
+    """Read inventories from `paths` (files or directories); None searches default_paths(); with nothing found
+    the inventory holds just the implicit `localhost` (ansible_connection local)."""
+    if paths is None:
+        paths = default_paths()
+    data = InventoryData()
+    sources: List[Path] = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            files = _inventory_files(path)
+            if not files:
+                raise InventoryError(f"{path}: no inventory files in this directory")
+            for f in files:
+                _parse_file(f, data)
+            bases = [path]
+        elif path.is_file():
+            _parse_file(path, data)
+            bases = [path.parent]
+        else:
+            raise InventoryError(f"{path}: no such inventory file or directory")
+        sources.append(path)
+        data.finish()
+        for base in bases:
+            load_vars_dirs(base, data)
+    data.finish()
+    return Inventory(data, sources)
+
+
+def _inventory_files(directory: Path) -> List[Path]:
+    return sorted(
+        p
+        for p in directory.iterdir()
+        if p.is_file()
+        and not p.name.startswith(".")
+        and not p.name.lower().startswith("readme")
+        and not p.name.endswith(IGNORED_SUFFIXES)
+    )
+
+
+def _parse_file(path: Path, data: InventoryData) -> None:
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InventoryError(f"{path}: cannot read inventory: {exc}") from exc
+    if path.suffix in YAML_SUFFIXES or (path.suffix != ".ini" and _looks_like_yaml(text)):
+        parse_yaml(text, path, data)
+    else:
+        parse_ini(text, path, data)
+
+
+def _looks_like_yaml(text: str) -> bool:
+    """A file without a telling suffix: YAML if its first meaningful line is a `key:` mapping entry."""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped[0] in "#;":
+            continue
+        return stripped.startswith("---") or (stripped.endswith(":") and not stripped.startswith("["))
+    return False
