@@ -65,7 +65,8 @@ class Setup:
     def save_scalar(self, rel: str, selected: bool = False) -> None:
         if not self.top_level:
             return
-        old = self.buf.selected(rel) if selected else self.buf.read(rel).strip()
+        # buffer_size_kb may read "7 (expanded: 1408)": the first word is what can be written back.
+        old = self.buf.selected(rel) if selected else (self.buf.read(rel).split() or [""])[0]
         self.undo.append(lambda: self.buf.write(rel, old))
 
     def save_lines(self, rel: str, add_prefix: str = "") -> None:
@@ -95,6 +96,8 @@ class Setup:
         if unknown:
             raise bad(f"unknown config keys {unknown}; known: {sorted(protocol.CONFIG_KEYS)}")
         self.set("tracing_on", "0")
+        # Closing free_buffer at teardown shrinks the buffer: remember its size to write it back (top level).
+        self.save_scalar("buffer_size_kb")
         if caps.get("disable_on_free"):
             self.set_option("disable_on_free", True)
             path = self.buf.path("free_buffer")

@@ -11,7 +11,8 @@ carry no id.
 Requests (coordinator -> agent):
   hello     {version, session}              -> capabilities (or error "version")
   configure {config: TraceConfig-as-dict}   -> metadata, then ok {instance, path, top_level, notices} | error
-  start     {}                              -> ok; then the data stream runs
+  start     {credits?}                      -> ok; then the data stream runs (credits: the initial grant,
+                                               INITIAL_CREDITS when absent)
   stop      {}                              -> (final drain: data frames) then metadata_end, then ok
   sync      {marker: bool}                  -> sync {mono_before, mono_after, realtime, realtime_before,
                                                realtime_after, marker, n}

@@ -100,7 +100,8 @@ class CpuReader:
         os.write(self.wake_w, b"a")
 
     def join(self, timeout: float = 10.0) -> None:
-        self.thread.join(timeout)
+        if self.thread.ident is not None:  # a signal may land between creation and start
+            self.thread.join(timeout)
         for fd in (self.wake_r, self.wake_w):
             try:
                 os.close(fd)

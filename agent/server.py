@@ -171,7 +171,7 @@ class Server:
         assert self.setup is not None
         buf = self.setup.buf
         layout = self.layout(buf)
-        self.credits.reset(protocol.INITIAL_CREDITS)
+        self.credits.reset(int(req.get("credits", protocol.INITIAL_CREDITS)))
         self.readers = [
             CpuReader(
                 cpu,

@@ -31,7 +31,7 @@ class AgentProc:
             cwd=REPO,
             env={**os.environ, **(env or {})},
         )
-        self.frames: "queue.Queue[Any]" = queue.Queue()
+        self.frames: queue.Queue[Any] = queue.Queue()
         self.stream: List[Dict[str, Any]] = []  # every frame without an id, in order
         self.next_id = 1
         self.auto_credit = auto_credit
