@@ -78,7 +78,8 @@ class InventoryData:
             for child in self.groups[name].children:
                 visit(child, trail + (name,))
 
-        visit("all", ())
+        for name in self.groups:
+            visit(name, ())
 
 
 def split_port(spec: str) -> Tuple[str, Optional[int]]:

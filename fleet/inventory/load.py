@@ -17,17 +17,22 @@ YAML_SUFFIXES = (".yml", ".yaml", ".json")
 # Files a directory inventory skips, as Ansible does (editor backups, docs, retry files).
 IGNORED_SUFFIXES = (".md", ".txt", ".rst", ".orig", ".bak", ".swp", ".cfg", ".retry", ".pyc", ".pyo", "~")
 VARS_DIRS = ("group_vars", "host_vars")
+# The inventory `fleet lab up` writes in its default directory (fleet.lab.DEFAULT_DIR): while that lab is up, its
+# hosts (group `lab`) are part of the default inventory, so `fleet lab up; fleet trace --hosts 'lab/*'` just works.
+DEFAULT_LAB_INVENTORY = Path("/tmp/fleet-lab/inventory.yml")
 
 
 def default_paths() -> List[Path]:
-    """Where an inventory is looked for when -i is not given: ./inventory/, then ~/.config/fleet/ (first found)."""
-    candidates = [Path.cwd() / "inventory", Path(os.path.expanduser("~/.config/fleet"))]
-    for candidate in candidates:
+    """Inventories used when -i is not given: the first of ./inventory/ and ~/.config/fleet/ that holds one, plus
+    the default lab's inventory while that lab is up."""
+    found: List[Path] = []
+    for candidate in (Path.cwd() / "inventory", Path(os.path.expanduser("~/.config/fleet"))):
         if candidate.is_dir() and _inventory_files(candidate):
-            return [candidate]
-        if candidate.is_file():
-            return [candidate]
-    return []
+            found.append(candidate)
+            break
+    if DEFAULT_LAB_INVENTORY.is_file():
+        found.append(DEFAULT_LAB_INVENTORY)
+    return found
 
 
 def load_inventory(paths: Optional[Sequence[Path]] = None) -> Inventory:
