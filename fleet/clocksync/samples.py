@@ -34,5 +34,5 @@ class SyncSample:
         return dict(self.__dict__)
 
     @classmethod
-    def from_dict(cls, d: Dict[str, Any]) -> "SyncSample":
+    def from_dict(cls, d: Dict[str, Any]) -> SyncSample:
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
