@@ -37,7 +37,7 @@ KINDS: Dict[str, ClockKind] = {
         ClockKind("x86-tsc", None),  # raw TSC cycles
         ClockKind("counter", None, monotone_only=True),  # a global atomic incremented per event
         # jiffies converted to USER_HZ (100 Hz) ticks: exactly 10 ms each on average, but with HZ=250 a tick starts
-        # up to one 4 ms jiffy late (floor(j * 100 / 250)), so an event lies within 12 ms after its tick's nominal start.
+        # up to one 4 ms jiffy late (floor(j * 100 / 250)): an event lies within 12 ms after its tick's nominal start.
         ClockKind("uptime", 1e7, exact_rate=True, quantum=1.2e7),
     )
 }
