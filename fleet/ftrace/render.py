@@ -1,0 +1,61 @@
+"""One line per event in `trace-cmd report -N` layout: `COMM-PID [CPU] SECS.USECS: EVENT: BODY`."""
+
+# ruff: noqa: UP031  (trace-cmd layouts are printf formats)
+from __future__ import annotations
+
+from typing import Optional, Union
+
+from fleet.ftrace.events import Event, Lost
+from fleet.ftrace.meta import TraceMeta
+
+COUNTER_CLOCKS = ("x86-tsc", "counter")
+
+
+def format_ts(ts: int, ns: bool = False, counter: bool = False) -> str:
+    """trace-cmd's timestamp column: SECS.USECS (rounded down), SECS.NSECS with ns, raw counts for counter clocks."""
+    if counter:
+        return "%d" % ts
+    secs, nsec = divmod(ts, 1_000_000_000)
+    if ns:
+        return "%5d.%09d" % (secs, nsec)
+    return "%5d.%06d" % (secs, nsec // 1000)
+
+
+def render_line(
+    item: Union[Event, Lost],
+    ts: Optional[int] = None,
+    ns: bool = False,
+    counter: bool = False,
+    host: Optional[str] = None,
+) -> str:
+    """Render an Event or Lost marker; `ts` overrides item.ts (after clock conversion); `host` adds a column."""
+    prefix = f"{host}: " if host else ""
+    if isinstance(item, Lost):
+        if item.count is None:
+            return f"{prefix}CPU:{item.cpu} [EVENTS DROPPED]"
+        return f"{prefix}CPU:{item.cpu} [{item.count} EVENTS DROPPED]"
+    t = format_ts(item.ts if ts is None else ts, ns, counter)
+    body = item.text()
+    if body.endswith("\n"):
+        body = body[:-1]
+    name = item.name + ":"
+    return "%s%16s-%-5d [%03d] %s: %-21s %s" % (prefix, item.comm, item.pid, item.cpu, t, name, body)
+
+
+class Renderer:
+    """Renders events of one buffer; `counter` clocks (x86-tsc, counter) print raw counts as trace-cmd does."""
+
+    def __init__(self, meta: TraceMeta) -> None:
+        self.counter = meta.trace_clock in COUNTER_CLOCKS and not meta.tsc2nsec
+
+    def line(
+        self,
+        item: Union[Event, Lost],
+        ts: Optional[int] = None,
+        ns: bool = False,
+        raw_counts: Optional[bool] = None,
+        host: Optional[str] = None,
+    ) -> str:
+        """One report line; `raw_counts` overrides the clock's own choice of raw counts vs SECS.USECS."""
+        counter = self.counter if raw_counts is None else raw_counts
+        return render_line(item, ts=ts, ns=ns, counter=counter, host=host)

@@ -1,0 +1,75 @@
+"""Symbol tables a renderer needs: kallsyms (addresses to functions), printk_formats, saved_cmdlines."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+
+@dataclass
+class Kallsyms:
+    """Sorted kernel symbols; `lookup` finds the function containing an address as libtraceevent does."""
+
+    addrs: List[int] = field(default_factory=list)
+    names: List[str] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, text: str) -> Kallsyms:
+        """Parse /proc/kallsyms text; absolute symbols and ARM '$' mapping symbols are skipped (as trace-cmd)."""
+        pairs: List[Tuple[int, str]] = []
+        for line in text.splitlines():
+            parts = line.split()
+            if len(parts) < 3:
+                continue
+            try:
+                addr = int(parts[0], 16)
+            except ValueError:
+                continue
+            kind, name = parts[1], parts[2]
+            if kind in ("A", "a") or name.startswith("$"):
+                continue
+            pairs.append((addr, name))
+        pairs.sort(key=lambda p: p[0])
+        return cls([p[0] for p in pairs], [p[1] for p in pairs])
+
+    def lookup(self, addr: int) -> Optional[Tuple[str, int]]:
+        """(name, start address) of the symbol covering `addr`, or None (also past the last symbol)."""
+        i = bisect.bisect_right(self.addrs, addr) - 1
+        if i < 0 or i >= len(self.addrs) - 1:
+            return None
+        return self.names[i], self.addrs[i]
+
+
+def parse_printk_formats(text: str) -> Dict[int, str]:
+    """`ADDR : "fmt"` lines -> {addr: fmt}, quotes and one trailing `\\n` stripped (as libtraceevent does)."""
+    out: Dict[int, str] = {}
+    for line in text.splitlines():
+        addr_s, sep, fmt = line.partition(":")
+        if not sep:
+            continue
+        try:
+            addr = int(addr_s.strip(), 16)
+        except ValueError:
+            continue
+        fmt = fmt[1:] if fmt.startswith(" ") else fmt
+        if fmt.startswith('"'):
+            fmt = fmt[1:]
+        if fmt.endswith('"'):
+            fmt = fmt[:-1]
+        if fmt.endswith("\\n"):
+            fmt = fmt[:-2]
+        out[addr] = fmt
+    return out
+
+
+def parse_cmdlines(text: str) -> Dict[int, str]:
+    """`PID COMM` lines (saved_cmdlines) -> {pid: comm}."""
+    out: Dict[int, str] = {}
+    for line in text.splitlines():
+        pid_s, _, comm = line.strip().partition(" ")
+        try:
+            out[int(pid_s)] = comm
+        except ValueError:
+            continue
+    return out
