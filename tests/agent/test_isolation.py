@@ -22,7 +22,7 @@ def test_two_agents_get_their_own_instances_and_events(spawn):
     assert ra["instance"] != rb["instance"]
     assert a.stream[0]["events"] == ["sched:sched_switch"]
     assert sorted(b.stream[0]["events"]) == ["sched:sched_wakeup", "sched:sched_waking"]
-    for agent, name in ((a, "a"), (b, "b")):
+    for agent in (a, b):
         agent.request(protocol.START)
     for agent, name in ((a, "a"), (b, "b")):
         agent.request(protocol.MARKER, text=f"only {name}")
