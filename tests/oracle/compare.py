@@ -1,0 +1,70 @@
+"""Line-by-line comparison of `fleet report --ns` with `trace-cmd report -N -t`, with every known difference named."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import List, Tuple
+
+EVENT_LINE = re.compile(r"^\S.*\[\d{3}\]\s*\d+(\.\d+)?:|^CPU:\d+ \[")
+DROPPED = re.compile(r"^CPU:(\d+) \[(?:(\d+) )?EVENTS DROPPED\]$")
+
+# Patterns of lines where fleet and trace-cmd legitimately differ, with the reason. A differing pair matches when
+# trace-cmd's line matches the pattern.
+KNOWN: List[Tuple[str, str]] = [
+    # (regex on trace-cmd's line, reason)
+]
+
+
+def collapse(line: str) -> str:
+    return " ".join(line.split())
+
+
+def event_lines(text: str) -> List[str]:
+    """Event and loss lines with runs of spaces collapsed; trace-cmd's DROPPED wording becomes ftrace's LOST."""
+    out = []
+    for raw in text.splitlines():
+        line = collapse(raw)
+        m = DROPPED.match(line)
+        if m:
+            line = f"CPU:{m.group(1)} [LOST {m.group(2)} EVENTS]" if m.group(2) else f"CPU:{m.group(1)} [LOST EVENTS]"
+        if EVENT_LINE.match(line):
+            out.append(line)
+    return out
+
+
+@dataclass
+class Comparison:
+    total: int
+    same: int
+    unexplained: List[Tuple[str, str]] = field(default_factory=list)
+    explained: List[Tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        return self.same / max(self.total, 1)
+
+
+def compare(expected: List[str], got: List[str]) -> Comparison:
+    """Lines identical as a multiset (as /work/shared/tools/oracle_check.py counts them), then the first lines out of
+    order; leftovers of each side are paired in order for the report, missing or extra ones against "<missing>"."""
+    common = Counter(expected) & Counter(got)
+    result = Comparison(total=max(len(expected), len(got)), same=sum(common.values()))
+    if result.same == len(expected) == len(got) and expected != got:
+        first = next(i for i, (a, b) in enumerate(zip(expected, got)) if a != b)
+        result.same -= 1
+        result.unexplained.append((expected[first], "(out of order) " + got[first]))
+    left_want = list((Counter(expected) - common).elements())
+    left_have = list((Counter(got) - common).elements())
+    order = {line: i for i, line in enumerate(expected)}
+    left_want.sort(key=lambda line: order.get(line, 0))
+    for i in range(max(len(left_want), len(left_have))):
+        want = left_want[i] if i < len(left_want) else "<missing>"
+        have = left_have[i] if i < len(left_have) else "<missing>"
+        reason = next((why for pattern, why in KNOWN if re.search(pattern, want)), None)
+        if reason:
+            result.explained.append((want, have, reason))
+        else:
+            result.unexplained.append((want, have))
+    return result

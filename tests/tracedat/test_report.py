@@ -1,0 +1,72 @@
+"""`fleet report` on the checked-in fixtures: the text trace-cmd printed for them, filters, JSON lines."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import List
+
+import pytest
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+
+
+def collapse(text: str) -> List[str]:
+    return [" ".join(line.split()) for line in text.splitlines() if not line.startswith("cpus=")]
+
+
+def fleet(*args: str) -> str:
+    p = subprocess.run([sys.executable, "-m", "fleet.cli", "report", *args], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+@pytest.mark.parametrize("name", ["small", "small-tsc"])
+def test_ns_output_equals_trace_cmd_report_N_t(name: str) -> None:
+    expected = collapse(open(os.path.join(FIXTURES, f"{name}.txt")).read())
+    assert collapse(fleet("--ns", os.path.join(FIXTURES, f"{name}.dat"))) == expected
+
+
+def test_default_output_has_microseconds() -> None:
+    first = fleet(os.path.join(FIXTURES, "small.dat")).splitlines()[0]
+    ns_first = fleet("--ns", os.path.join(FIXTURES, "small.dat")).splitlines()[0]
+    stamp = ns_first.split("]", 1)[1].split(":", 1)[0].strip()
+    assert first.split("]", 1)[1].split(":", 1)[0].strip() == stamp[:-3]
+
+
+def test_cpu_filter_keeps_only_listed_cpus() -> None:
+    lines = fleet("--cpu", "1", os.path.join(FIXTURES, "small.dat")).splitlines()
+    assert lines and all("[001]" in line for line in lines)
+
+
+def test_event_globs_match_name_or_system_and_name() -> None:
+    path = os.path.join(FIXTURES, "small.dat")
+    by_name = fleet("-e", "sched_switch", path).splitlines()
+    by_system = fleet("-e", "sched:sched_sw*", path).splitlines()
+    assert by_name and by_name == by_system
+    assert all(" sched_switch: " in line for line in by_name)
+    both = fleet("-e", "sched_switch", "-e", "ftrace:print", path).splitlines()
+    assert len(both) == len(by_name) + sum(" print: " in line for line in fleet(path).splitlines())
+
+
+def test_jsonl_has_one_object_per_event() -> None:
+    path = os.path.join(FIXTURES, "small.dat")
+    text_lines = fleet("-e", "sched_switch", path).splitlines()
+    records = [json.loads(line) for line in fleet("--format", "jsonl", "-e", "sched_switch", path).splitlines()]
+    assert len(records) == len(text_lines)
+    first = records[0]
+    assert sorted(first) == ["comm", "cpu", "event", "fields", "host", "pid", "system", "ts"]
+    assert (first["host"], first["event"], first["system"]) == (None, "sched_switch", "sched")
+    assert isinstance(first["ts"], int) and "prev_comm" in first["fields"]
+    assert first["comm"] in text_lines[0] and str(first["pid"]) in text_lines[0]
+
+
+def test_bad_cpu_list_is_a_usage_error() -> None:
+    p = subprocess.run(
+        [sys.executable, "-m", "fleet.cli", "report", "--cpu", "x-1", os.path.join(FIXTURES, "small.dat")],
+        capture_output=True,
+        text=True,
+    )
+    assert p.returncode == 2 and "bad CPU list" in p.stderr
