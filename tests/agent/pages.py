@@ -1,78 +1,59 @@
-"""A few lines of struct to read the agent's page stream in tests: page headers, missed counts and `print` records.
-(Stand-in until fleet.ftrace's decoder lands; only little-endian 64-bit layouts, as on this machine.)"""
+"""Decode an agent's stream in tests with fleet's own decoder (fleet.ftrace), as the coordinator will."""
 
 from __future__ import annotations
 
-import struct
-from dataclasses import dataclass
-from typing import Iterator, List, Optional, Tuple
+import zlib
+from typing import Any, Dict, List, Tuple
 
-MISSED_EVENTS = 1 << 31
-MISSED_STORED = 1 << 30
-COMMIT_MASK = (1 << 30) - 1
-DATA_OFFSET = 16
+import zstandard
 
-
-@dataclass
-class Page:
-    ts: int
-    data: bytes
-    missed: bool
-    missed_count: Optional[int]
+from agent import protocol
+from fleet.ftrace.events import Decoder, Event, Item, Lost, merge_cpus
+from fleet.ftrace.meta import TraceMeta
+from fleet.ftrace.ringbuf import split_pages
+from tests.agent.agentproc import payload_pages
 
 
-def split(blob: bytes) -> Iterator[Page]:
-    pos = 0
-    while pos < len(blob):
-        ts, commit = struct.unpack_from("<QQ", blob, pos)
-        size = commit & COMMIT_MASK
-        end = pos + DATA_OFFSET + size
-        count = None
-        if commit & MISSED_EVENTS and commit & MISSED_STORED:
-            (count,) = struct.unpack_from("<Q", blob, end)
-            nxt = end + 8
-        else:
-            nxt = end
-        yield Page(ts, blob[pos + DATA_OFFSET : end], bool(commit & MISSED_EVENTS), count)
-        pos = nxt
+def trace_meta(meta: Dict[str, Any]) -> TraceMeta:
+    """A TraceMeta from the agent's metadata frame (kallsyms decompressed)."""
+    blob = meta["kallsyms"]
+    if meta["kallsyms_codec"] == protocol.CODEC_ZSTD:
+        syms = zstandard.ZstdDecompressor().decompressobj().decompress(blob)
+    else:
+        syms = zlib.decompress(blob)
+    fields = {k: meta[k] for k in protocol.METADATA_KEYS if k not in ("kallsyms", "kallsyms_codec")}
+    return TraceMeta(kallsyms=syms.decode(errors="replace"), **fields)
 
 
-def records(page: Page) -> Iterator[Tuple[int, bytes]]:
-    """(timestamp, payload) of every data record in a page."""
-    ts, data, pos = page.ts, page.data, 0
-    while pos + 4 <= len(data):
-        (w,) = struct.unpack_from("<I", data, pos)
-        type_len, delta = w & 0x1F, w >> 5
-        if 1 <= type_len <= 28:
-            ts += delta
-            yield ts, data[pos + 4 : pos + 4 + type_len * 4]
-            pos += 4 + type_len * 4
-        elif type_len == 0:
-            (n,) = struct.unpack_from("<I", data, pos + 4)
-            ts += delta
-            yield ts, data[pos + 8 : pos + 4 + n]
-            pos += 4 + ((n + 3) & ~3)
-        elif type_len == 30:  # time extend
-            (hi,) = struct.unpack_from("<I", data, pos + 4)
-            ts += (hi << 27) + delta
-            pos += 8
-        elif type_len == 31:  # absolute time stamp
-            (hi,) = struct.unpack_from("<I", data, pos + 4)
-            ts = (hi << 27) + delta | (ts & (0xF8 << 56))
-            pos += 8
-        else:  # padding
-            if delta == 0:
-                return
-            (n,) = struct.unpack_from("<I", data, pos + 4)
-            ts += delta
-            pos += 4 + n
+def decode_cpu(decoder: Decoder, frames: List[Dict[str, Any]], cpu: int) -> List[Item]:
+    out: List[Item] = []
+    for frame in frames:
+        if frame["cpu"] == cpu:
+            out.extend(decoder.decode_pages(cpu, split_pages(payload_pages(frame), decoder.header)))
+    return out
 
 
-def prints(pages: List[Page], print_id: int) -> List[Tuple[int, str]]:
-    """(timestamp, text) of every ftrace `print` record (trace_marker writes): common 8 bytes, ip 8, buf."""
+def decode(meta: Dict[str, Any], frames: List[Dict[str, Any]]) -> List[Item]:
+    """Every event and Lost marker of the stream, CPUs merged by timestamp."""
+    decoder = Decoder(trace_meta(meta))
+    cpus = sorted({f["cpu"] for f in frames})
+    return list(merge_cpus(decode_cpu(decoder, frames, cpu) for cpu in cpus))
+
+
+def events(items: List[Item]) -> List[Event]:
+    return [it for it in items if isinstance(it, Event)]
+
+
+def lost(items: List[Item]) -> List[Lost]:
+    return [it for it in items if isinstance(it, Lost)]
+
+
+def markers(items: List[Item]) -> List[Tuple[int, str]]:
+    """(timestamp, text) of every trace_marker write (ftrace `print` events), in time order."""
     out = []
-    for page in pages:
-        for ts, payload in records(page):
-            if struct.unpack_from("<H", payload, 0)[0] == print_id:
-                out.append((ts, payload[16:].split(b"\0", 1)[0].decode(errors="replace").rstrip("\n")))
+    for ev in events(items):
+        if ev.name == "print":
+            buf = ev.fields()["buf"]
+            text = buf.decode(errors="replace") if isinstance(buf, bytes) else str(buf)
+            out.append((ev.ts, text.split("\0", 1)[0].rstrip("\n")))
     return out

@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import struct
-
 from agent import protocol
-from tests.agent.pages import prints, records
-from tests.agent.test_stream import event_id, print_id, stream_pages
-
-
-def ids(pages):
-    return {struct.unpack_from("<H", p)[0] for page in pages for _, p in records(page)}
+from tests.agent.pages import decode, events, markers
 
 
 def test_two_agents_get_their_own_instances_and_events(spawn):
@@ -28,9 +21,7 @@ def test_two_agents_get_their_own_instances_and_events(spawn):
         agent.request(protocol.MARKER, text=f"only {name}")
     for agent in (a, b):
         agent.request(protocol.STOP)
-    for agent, name in ((a, "a"), (b, "b")):
-        meta = agent.stream[0]
-        pages = stream_pages(agent.data())
-        allowed = {print_id(meta)} | {event_id(t) for texts in meta["event_formats"].values() for t in texts}
-        assert ids(pages) <= allowed
-        assert [text for _, text in prints(pages, print_id(meta))] == [f"only {name}"]
+    for agent, name, own in ((a, "a", {"sched_switch"}), (b, "b", {"sched_wakeup", "sched_waking"})):
+        items = decode(agent.stream[0], agent.data())
+        assert {e.name for e in events(items)} <= own | {"print"}
+        assert [text for _, text in markers(items)] == [f"only {name}"]

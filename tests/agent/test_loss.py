@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from agent import protocol
-from tests.agent.test_stream import stream_pages
+from tests.agent.pages import decode, lost
 
 
 def test_lost_events_reported_by_pages_equal_the_kernel_overrun(configured, tracefs):
@@ -23,10 +23,10 @@ def test_lost_events_reported_by_pages_equal_the_kernel_overrun(configured, trac
     end = agent.stream[-1]
     assert end["t"] == protocol.METADATA_END
     data = agent.data()
+    items = decode(agent.stream[0], data)
     total_overrun = 0
     for cpu, stats in end["per_cpu"].items():
-        pages = stream_pages([f for f in data if f["cpu"] == int(cpu)])
-        from_pages = sum(p.missed_count or 0 for p in pages)
+        from_pages = sum(it.count or 0 for it in lost(items) if it.cpu == int(cpu))
         assert stats["missed_unknown_pages"] == 0
         assert from_pages == stats["overrun"] == stats["missed_events"], (cpu, stats)
         total_overrun += stats["overrun"]

@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import struct
 import time
-from typing import Any, Dict, List
+from typing import List
 
 from agent import protocol
-from tests.agent.agentproc import payload_pages
-from tests.agent.pages import Page, prints, records, split
-
-
-def event_id(format_text: str) -> int:
-    return int(next(ln for ln in format_text.splitlines() if ln.startswith("ID:")).split()[1])
-
-
-def print_id(meta: Dict[str, Any]) -> int:
-    return event_id(next(t for t in meta["ftrace_formats"] if "name: print\n" in t))
-
-
-def stream_pages(frames: List[Dict[str, Any]]) -> List[Page]:
-    out: List[Page] = []
-    for frame in frames:
-        out.extend(split(payload_pages(frame)))
-    return out
+from tests.agent.pages import decode, events, lost, markers
 
 
 def test_markers_and_sched_events_stream_in_order_with_mono_timestamps(configured, tracefs):
@@ -48,8 +31,9 @@ def test_markers_and_sched_events_stream_in_order_with_mono_timestamps(configure
     data = agent.data()
     for cpu in {f["cpu"] for f in data}:
         assert [f["seq"] for f in data if f["cpu"] == cpu] == list(range(sum(1 for f in data if f["cpu"] == cpu)))
-    pages = stream_pages(data)
-    marks = sorted(prints(pages, print_id(meta)))
+    items = decode(meta, data)
+    assert lost(items) == []
+    marks = markers(items)
     expected: List[str] = []
     for i, s in enumerate(syncs, 1):
         expected += [s["marker"], f"app-{i}"]
@@ -58,9 +42,7 @@ def test_markers_and_sched_events_stream_in_order_with_mono_timestamps(configure
     for s in syncs:  # trace clock "mono" is CLOCK_MONOTONIC: the marker lies between the two clock reads
         assert s["mono_before"] <= by_text[s["marker"]] <= s["mono_after"]
 
-    switch_id = event_id(meta["event_formats"]["sched"][0])
-    switches = [p for page in pages for _, p in records(page) if struct.unpack_from("<H", p)[0] == switch_id]
-    assert switches, "no sched_switch in a second of tracing"
+    assert {e.name for e in events(items)} == {"print", "sched_switch"}
 
 
 def test_sync_without_marker_reads_clocks_only(configured):
@@ -81,4 +63,4 @@ def test_zlib_fallback_is_announced_and_used(configured):
     agent.request(protocol.STOP)
     data = agent.data()
     assert {f["codec"] for f in data} == {protocol.CODEC_ZLIB}
-    assert [text for _, text in prints(stream_pages(data), print_id(agent.stream[0]))] == ["through zlib"]
+    assert [text for _, text in markers(decode(agent.stream[0], data))] == ["through zlib"]
