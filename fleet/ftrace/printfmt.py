@@ -620,6 +620,8 @@ class Compiler:
             rest = rest[1:]
         table: List[Tuple[int, str]] = []
         for item in rest:
+            if item.kind == "brace" and len(item.args) == 2 and item.args[1].kind != "str":
+                continue  # a { 0, NULL } terminator
             if item.kind != "brace" or len(item.args) != 2 or item.args[1].kind != "str":
                 raise ParseFailed(f'{name}: malformed {{value, "name"}} entry')
             table.append((_flag_value(item.args[0]), item.args[1].value))
