@@ -157,7 +157,13 @@ def max_lossless(trial: Callable[[float], Dict[str, float]], ceiling: float, ste
             lo, best = mid, r
         else:
             hi = mid
-    return best["rate"], best
+    # Loss near the limit is noisy: confirm the result, stepping down 10% until a second trial is lossless too.
+    while best["rate"] > 0:
+        again = trial(best["rate"])
+        if again["lost"] == 0:
+            return best["rate"], again
+        best = {"rate": best["rate"] * 0.9}
+    return 0.0, best
 
 
 def main() -> int:
