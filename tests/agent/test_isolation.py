@@ -10,8 +10,10 @@ def test_two_agents_get_their_own_instances_and_events(spawn):
     a, b = spawn(), spawn()
     a.hello("test-iso-a")
     b.hello("test-iso-b")
-    ra = a.request(protocol.CONFIGURE, config={"events": ["sched:sched_switch"]})
-    rb = b.request(protocol.CONFIGURE, config={"events": ["sched:sched_wakeup", "sched:sched_waking"]})
+    ra = a.request(protocol.CONFIGURE, config={"events": ["sched:sched_switch"], "copy_trace_marker": False})
+    rb = b.request(
+        protocol.CONFIGURE, config={"events": ["sched:sched_wakeup", "sched:sched_waking"], "copy_trace_marker": False}
+    )
     assert ra["instance"] != rb["instance"]
     assert a.stream[0]["events"] == ["sched:sched_switch"]
     assert sorted(b.stream[0]["events"]) == ["sched:sched_wakeup", "sched:sched_waking"]
