@@ -1,20 +1,16 @@
-"""Ground truth from this kernel: trace_marker writes bracketed by CLOCK_MONOTONIC, in an instance of our own.
-
-A tiny reader of `print` records from trace_pipe_raw pages (u64 timestamp, u64 commit, then 5+27-bit event
-headers), enough to find each marker's ring-buffer timestamp without depending on the decoder.
-"""
+"""Ground truth from this kernel: trace_marker writes bracketed by CLOCK_MONOTONIC, in an instance of our own."""
 
 from __future__ import annotations
 
 import os
-import struct
 import time
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Tuple
+from typing import Dict, List, Tuple
 
+from fleet.clocksync.recorded import find_sync_markers
 from fleet.clocksync.samples import SyncSample
-
-COMMIT_MASK = (1 << 27) - 1
+from fleet.ftrace.events import Decoder
+from fleet.ftrace.meta import TraceMeta
 
 
 @dataclass
@@ -26,41 +22,10 @@ class Written:
     after: int
 
 
-def _records(page: bytes) -> Iterator[Tuple[int, bytes]]:
-    """(timestamp, payload) of each data record in one ring-buffer page."""
-    ts, commit = struct.unpack_from("<QQ", page, 0)
-    end = 16 + (commit & COMMIT_MASK)
-    pos = 16
-    while pos + 4 <= end:
-        (head,) = struct.unpack_from("<I", page, pos)
-        type_len, delta = head & 0x1F, head >> 5
-        if type_len == 29:  # padding (time_delta 0 means the rest of the page is empty)
-            if delta == 0:
-                return
-            (size,) = struct.unpack_from("<I", page, pos + 4)
-            pos += 4 + size
-        elif type_len == 30:  # time extend
-            (hi,) = struct.unpack_from("<I", page, pos + 4)
-            ts += (hi << 27) | delta
-            pos += 8
-        elif type_len == 31:  # absolute time stamp; the top 5 bits come from the current time
-            (hi,) = struct.unpack_from("<I", page, pos + 4)
-            ts = ((hi << 27) | delta) | (ts & (0xF8 << 56))
-            pos += 8
-        elif type_len == 0:
-            (size,) = struct.unpack_from("<I", page, pos + 4)
-            ts += delta
-            yield ts, page[pos + 8 : pos + 4 + size]
-            pos += 4 + size
-        else:
-            ts += delta
-            yield ts, page[pos + 4 : pos + 4 + type_len * 4]
-            pos += 4 + type_len * 4
-
-
-def _read_cpu(path: str) -> bytes:
+def _read_pages(path: str) -> List[bytes]:
+    """Every page trace_pipe_raw holds now (tracing need not stop: a non-blocking read returns partial pages)."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    out = b""
+    pages: List[bytes] = []
     try:
         while True:
             try:
@@ -69,24 +34,31 @@ def _read_cpu(path: str) -> bytes:
                 break
             if not chunk:
                 break
-            out += chunk.ljust(4096, b"\0")
+            pages.append(chunk)
     finally:
         os.close(fd)
-    return out
+    return pages
 
 
-def marker_timestamps(instance: str, print_id: int) -> Dict[str, int]:
-    """Marker text -> ring-buffer timestamp, over every CPU of the instance."""
+def marker_timestamps(tracefs: str, instance: str) -> Dict[str, int]:
+    """Sync-marker text -> ring-buffer timestamp over every CPU of the instance, decoded by fleet.ftrace."""
+
+    def text(name: str) -> str:
+        with open(os.path.join(tracefs, name)) as f:
+            return f.read()
+
+    meta = TraceMeta(
+        header_page=text("events/header_page"),
+        header_event=text("events/header_event"),
+        ftrace_formats=[text("events/ftrace/print/format")],
+        cpus=os.cpu_count() or 1,
+    )
+    decoder = Decoder(meta)
     found: Dict[str, int] = {}
-    cpus = sorted(os.listdir(os.path.join(instance, "per_cpu")))
-    for cpu in cpus:
-        data = _read_cpu(os.path.join(instance, "per_cpu", cpu, "trace_pipe_raw"))
-        for off in range(0, len(data), 4096):
-            for ts, payload in _records(data[off : off + 4096]):
-                if struct.unpack_from("<H", payload, 0)[0] != print_id:
-                    continue
-                text = payload[16:].split(b"\0", 1)[0].decode(errors="replace").rstrip("\n")
-                found[text] = ts
+    for cpu_dir in sorted(os.listdir(os.path.join(instance, "per_cpu"))):
+        cpu = int(cpu_dir[3:])
+        pages = _read_pages(os.path.join(instance, "per_cpu", cpu_dir, "trace_pipe_raw"))
+        found.update(find_sync_markers(decoder.decode_pages(cpu, pages)))
     return found
 
 
@@ -100,7 +72,7 @@ def write_markers(instance: str, clock: str, count: int, gap_s: float) -> Tuple[
     fd = os.open(os.path.join(instance, "trace_marker"), os.O_WRONLY)
     try:
         for i in range(count):
-            text = f"fleet-test {clock} {i}"
+            text = f"fleet-sync test-{clock} {i}"
             before = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
             os.write(fd, text.encode())
             after = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
@@ -109,9 +81,7 @@ def write_markers(instance: str, clock: str, count: int, gap_s: float) -> Tuple[
                 time.sleep(gap_s)
     finally:
         os.close(fd)
-    with open(os.path.join("/sys/kernel/tracing/events/ftrace/print/id")) as f:
-        print_id = int(f.read())
-    return written, marker_timestamps(instance, print_id)
+    return written, marker_timestamps(os.path.dirname(os.path.dirname(instance)), instance)
 
 
 def as_samples(written: List[Written], stamps: Dict[str, int]) -> List[SyncSample]:
