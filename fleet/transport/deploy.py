@@ -4,6 +4,7 @@ only when the host lacks that exact build (content-addressed by sha256), and the
 from __future__ import annotations
 
 import hashlib
+import secrets
 import shlex
 import tempfile
 from dataclasses import dataclass, field
@@ -152,7 +153,7 @@ async def prepare_host(conn: asyncssh.SSHClientConnection, target: Target, build
 
 async def push(conn: asyncssh.SSHClientConnection, host: str, build: AgentBuild, remote_dir: str, path: str) -> None:
     """Copy the zipapp over SFTP to a temporary name, then rename, so a half-copied file is never used."""
-    tmp = f"{path}.tmp-{build.sha256[:8]}"
+    tmp = f"{path}.tmp-{secrets.token_hex(4)}"  # hosts may share a home (NFS, the namespace lab)
     try:
         async with conn.start_sftp_client() as sftp:
             await sftp.makedirs(remote_dir, exist_ok=True)
