@@ -29,8 +29,9 @@ class Stream:
     meta: TraceMeta
     pages: Dict[int, Iterable[bytes]]
     """CPU -> its pages in order (whole, or truncated to header + commit)."""
-    timestamp: Callable[[int, int], int]
-    """(raw ring-buffer timestamp, cpu) -> the value to sort and print (clock corrections, counter conversion)."""
+    timestamp: Optional[Callable[[int, int], int]]
+    """(raw ring-buffer timestamp, cpu) -> the value to sort and print (clock corrections, counter conversion);
+    None when the raw value is used as it is."""
     raw_counts: bool = False
     """True when timestamps are counter values (x86-tsc, counter without TSC2NSEC): printed as plain integers."""
 
@@ -52,7 +53,8 @@ class TraceDatSource:
     def streams(self) -> Iterator[Stream]:
         for buf in self.dat.buffers:
             pages: Dict[int, Iterable[bytes]] = {cpu: buf.pages(cpu) for cpu in buf.cpus}
-            yield Stream(None, buf.meta, pages, buf.timestamp, raw_counts=not buf.in_usecs)
+            conv = None if buf.timestamp_is_identity else buf.timestamp
+            yield Stream(None, buf.meta, pages, conv, raw_counts=not buf.in_usecs)
 
     def close(self) -> None:
         self.dat.close()
@@ -104,22 +106,25 @@ class _EventFilter:
         return hit
 
 
-# One merged item: (timestamp, stream index, cpu, lost events just before it (None if none), the event or None)
-_Item = Tuple[int, int, int, Optional[Lost], Optional[Event]]
+# One merged item: (timestamp, stream index, cpu, sequence number within the CPU, lost events just before it (None
+# if none), the event or None). The first four are unique, so tuples compare without reaching the objects.
+_Item = Tuple[int, int, int, int, Optional[Lost], Optional[Event]]
 
 
 def _cpu_items(index: int, stream: Stream, cpu: int, decoder: Decoder) -> Iterator[_Item]:
     """Decoded items of one CPU with display timestamps; a loss marker rides on the event that follows it."""
     conv = stream.timestamp
     pending: Optional[Lost] = None
+    seq = 0
     for item in decoder.decode_pages(cpu, stream.pages[cpu]):
         if isinstance(item, Lost):
             pending = item
             continue
-        yield (conv(item.ts, cpu), index, cpu, pending, item)
+        seq += 1
+        yield (item.ts if conv is None else conv(item.ts, cpu), index, cpu, seq, pending, item)
         pending = None
     if pending is not None:
-        yield (conv(pending.ts, cpu), index, cpu, pending, None)
+        yield (pending.ts if conv is None else conv(pending.ts, cpu), index, cpu, seq + 1, pending, None)
 
 
 def merged(streams: List[Stream], decoders: List[Decoder], cpus: Optional[Set[int]]) -> Iterator[_Item]:
@@ -132,7 +137,7 @@ def merged(streams: List[Stream], decoders: List[Decoder], cpus: Optional[Set[in
     ]
     if len(its) == 1:
         return its[0]
-    return heapq.merge(*its, key=lambda item: (item[0], item[1], item[2]))
+    return heapq.merge(*its)
 
 
 def _lost_line(cpu: int, lost: Lost) -> str:
@@ -154,7 +159,7 @@ def report(source: Source, options: ReportOptions, out: IO[str]) -> int:
     jsonl = options.format == "jsonl"
     write = out.write
     printed = 0
-    for ts, index, cpu, lost, event in merged(streams, decoders, options.cpus):
+    for ts, index, cpu, _seq, lost, event in merged(streams, decoders, options.cpus):
         if event is not None and want is not None and not want(event.system, event.name):
             event = None
         stream = streams[index]

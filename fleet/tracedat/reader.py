@@ -58,6 +58,12 @@ class TraceBuffer:
             return True  # trace-cmd keeps its microsecond default when TRACECLOCK is absent
         return clock in _USEC_CLOCKS or clock.startswith("mono")
 
+    @property
+    def timestamp_is_identity(self) -> bool:
+        """True when `timestamp` returns its input (no TIME_SHIFT, TSC2NSEC, DATE or OFFSET)."""
+        o = self.options
+        return o.time_shift is None and not (o.tsc2nsec and o.tsc2nsec.mult) and o.ts_offset == 0
+
     def timestamp(self, ts: int, cpu: int) -> int:
         """A raw ring-buffer timestamp as trace-cmd report shows it: TIME_SHIFT, TSC2NSEC, then DATE/OFFSET."""
         if self.options.time_shift is not None:
