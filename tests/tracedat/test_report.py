@@ -70,3 +70,18 @@ def test_bad_cpu_list_is_a_usage_error() -> None:
         text=True,
     )
     assert p.returncode == 2 and "bad CPU list" in p.stderr
+
+
+def test_instance_lines_carry_the_buffer_name_like_trace_cmd(trace_cmd: str, tmp_path) -> None:
+    from fleet.tracedat.reader import TraceDat
+    from fleet.tracedat.writer import TraceDatWriter
+
+    out = str(tmp_path / "i.dat")
+    with TraceDat.open(os.path.join(FIXTURES, "small.dat")) as src:
+        top = src.buffers[0]
+        inst = type(top.meta)(**{**top.meta.__dict__, "buffer_name": "fleet-inst"})
+        with TraceDatWriter(out, top.meta) as w:
+            w.add_buffer(top.meta, {cpu: top.pages(cpu) for cpu in top.cpus})
+            w.add_buffer(inst, {cpu: top.pages(cpu) for cpu in top.cpus})
+    expected = subprocess.run([trace_cmd, "report", "-N", "-t", out], capture_output=True, text=True, check=True)
+    assert collapse(fleet("--ns", out)) == collapse(expected.stdout)

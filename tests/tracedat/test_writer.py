@@ -87,3 +87,51 @@ def test_interpolated_time_shift_round_trips_through_the_option(tmp_path) -> Non
         # halfway between the samples the offset is interpolated: 100 + (500 * 200 + 500) // 1000 = 200
         assert dat.buffers[0].timestamp(500, 0) == 700
         assert dat.buffers[0].timestamp(500, 1) == 500  # CPU without samples: unchanged
+
+
+def test_instances_survive_trace_cmd_conversion_to_version_6(trace_cmd: str, tmp_path) -> None:
+    out, v6 = str(tmp_path / "i.dat"), str(tmp_path / "i6.dat")
+    with TraceDat.open(FIXTURE) as src:
+        top = src.buffers[0]
+        inst = type(top.meta)(**{**top.meta.__dict__, "buffer_name": "fleet-inst"})
+        with TraceDatWriter(out, top.meta) as w:
+            w.add_buffer(top.meta, {cpu: top.pages(cpu) for cpu in top.cpus})
+            w.add_buffer(inst, {cpu: top.pages(cpu) for cpu in top.cpus})
+        subprocess.run(
+            [trace_cmd, "convert", "--file-version", "6", "-i", out, "-o", v6], check=True, capture_output=True
+        )
+        with TraceDat.open(v6) as dat:
+            assert dat.version == 6
+            assert [b.name for b in dat.buffers] == ["", "fleet-inst"]
+            for buf in dat.buffers:
+                for cpu in top.cpus:
+                    assert list(buf.pages(cpu)) == list(top.pages(cpu))
+
+
+def test_big_endian_32_bit_metadata_and_pages_read_back(tmp_path) -> None:
+    out = str(tmp_path / "be.dat")
+    with TraceDat.open(FIXTURE) as src:
+        meta = type(src.buffers[0].meta)(**{**src.buffers[0].meta.__dict__, "big_endian": True, "long_size": 4})
+    pages = {0: [b"\x01" * 100, b"\x02" * 4096], 3: [b"\x03" * 16]}
+    with TraceDatWriter(out, meta) as w:
+        w.add_buffer(meta, pages)
+    with TraceDat.open(out) as dat:
+        assert (dat.big_endian, dat.long_size) == (True, 4)
+        buf = dat.buffers[0]
+        assert {**buf.meta.__dict__, "cpus": 2} == meta.__dict__
+        assert buf.meta.cpus == 4  # CPU 3 has data although the metadata said 2 CPUs
+        assert buf.cpus == [0, 3]
+        assert list(buf.pages(0)) == [b"\x01" * 100 + b"\0" * 3996, b"\x02" * 4096]
+        assert list(buf.pages(3)) == [b"\x03" * 16 + b"\0" * 4080]
+
+
+def test_a_cpu_without_pages_has_an_empty_entry(tmp_path) -> None:
+    out = str(tmp_path / "e.dat")
+    with TraceDat.open(FIXTURE) as src:
+        meta = src.buffers[0].meta
+    with TraceDatWriter(out, meta) as w:
+        w.add_buffer(meta, {0: [], 1: [b"\x05" * 64]})
+    with TraceDat.open(out) as dat:
+        assert dat.buffers[0].cpus == [0, 1]
+        assert list(dat.buffers[0].pages(0)) == []
+        assert len(list(dat.buffers[0].pages(1))) == 1
