@@ -62,7 +62,7 @@ def trace_to_host(samples: List[SyncSample], kind: ClockKind) -> Tuple[Mapping, 
         fixed = fit_pairs(pairs, kind.nominal_rate)
         if fixed is not None:
             fits.append(fixed)
-    free = fit_pairs(pairs)
+    free = fit_pairs(pairs, prefer=kind.nominal_rate)
     if free is not None:
         fits.append(free)
     if not fits:
@@ -105,7 +105,7 @@ def host_to_coord(samples: List[SyncSample], shared_kernel: bool) -> Tuple[Mappi
     if not samples:
         return identity(math.inf), ["no round trip recorded: host and coordinator clocks are NOT aligned"]
     pairs: List[Pair] = [((s.host_before, s.coord_send), (s.host_after, s.coord_recv)) for s in samples]
-    fit = fit_pairs(pairs)
+    fit = fit_pairs(pairs, prefer=1.0)
     if fit is None:
         return _assumed_rate(pairs, 1.0, MAX_DRIFT), [
             f"one round trip: host monotonic assumed to drift at most {MAX_DRIFT * 1e6:g} ppm"

@@ -47,8 +47,13 @@ def _finish(
     slack: float,
     rate_range: Tuple[float, float],
     points: int,
+    prefer_rate: Optional[float] = None,
 ) -> LineFit:
-    """Pick the line through the middle of the feasible spread at both ends of the span; bound = worst deviation."""
+    """Pick the line through the middle of the feasible spread at both ends of the span; bound = worst deviation.
+
+    With `prefer_rate` (the nominal rate), a short run whose rate is barely pinned keeps the rate nearest to it
+    within the inner half of the feasible range, through the middle of the spread at the span's centre.
+    """
     xs, xe = span
 
     def spread(x: float) -> Tuple[float, float]:
@@ -60,6 +65,12 @@ def _finish(
     mid_s, mid_e = (lo_s + hi_s) / 2, (lo_e + hi_e) / 2
     rate = (mid_e - mid_s) / (xe - xs) if xe > xs else (rate_range[0] + rate_range[1]) / 2
     a = mid_s - rate * xs
+    if prefer_rate is not None and xe > xs:
+        quarter = (rate_range[1] - rate_range[0]) / 4
+        rate = min(max(prefer_rate, rate_range[0] + quarter), rate_range[1] - quarter)
+        xc = (xs + xe) / 2
+        lo_c, hi_c = spread(xc)
+        a = (lo_c + hi_c) / 2 - rate * xc
     half = max(abs(va + vb * x - (a + rate * x)) for va, vb in vertices for x in (xs, xe))
     return LineFit(
         x0=xr,
@@ -89,7 +100,9 @@ def fit_fixed_rate(lows: Sequence[Point], highs: Sequence[Point], rate: float) -
     return _finish(xr, yr, [(a_lo, rate), (a_hi, rate)], (xs, xe), slack, (rate, rate), len(lows) + len(highs))
 
 
-def fit_free_rate(lows: Sequence[Point], highs: Sequence[Point]) -> Optional[LineFit]:
+def fit_free_rate(
+    lows: Sequence[Point], highs: Sequence[Point], prefer_rate: Optional[float] = None
+) -> Optional[LineFit]:
     """Fit offset and rate; None when the points do not determine a rate (too few, or all at one x)."""
     if not lows or not highs:
         return None
@@ -131,4 +144,4 @@ def fit_free_rate(lows: Sequence[Point], highs: Sequence[Point]) -> Optional[Lin
         vertices.append((_upper_env(hi_hull, b) + slack, b))
     xs = min(lo_hull[0][0], hi_hull[0][0])
     xe = max(lo_hull[-1][0], hi_hull[-1][0])
-    return _finish(xr, yr, vertices, (xs, xe), slack, (b_min, b_max), len(lows) + len(highs))
+    return _finish(xr, yr, vertices, (xs, xe), slack, (b_min, b_max), len(lows) + len(highs), prefer_rate)

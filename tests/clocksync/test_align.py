@@ -38,9 +38,9 @@ def test_offset_and_drift_recovered_within_the_bound() -> None:
         assert abs(model.aligned(ts) - truth.aligned(ts)) <= model.bound(ts)
     true_drift = (truth.rate * truth.t_rate - 1) * 1e6
     assert model.drift_ppm is not None
-    assert abs(model.drift_ppm - true_drift) < 1.0
+    assert abs(model.drift_ppm - true_drift) < 3.0  # leans to nominal within the inner half of what is feasible
     # Delays of 60 and 90 us at the least: the hull pins the offset to about their sum, not to the 5 ms outliers.
-    assert model.uncertainty_ns < 120_000
+    assert model.uncertainty_ns < 150_000
 
 
 def test_asymmetric_delay_is_inside_the_bound_though_not_removed() -> None:
