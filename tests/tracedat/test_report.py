@@ -85,3 +85,29 @@ def test_instance_lines_carry_the_buffer_name_like_trace_cmd(trace_cmd: str, tmp
             w.add_buffer(inst, {cpu: top.pages(cpu) for cpu in top.cpus})
     expected = subprocess.run([trace_cmd, "report", "-N", "-t", out], capture_output=True, text=True, check=True)
     assert collapse(fleet("--ns", out)) == collapse(expected.stdout)
+
+
+def test_lost_events_print_where_trace_cmd_prints_them(trace_cmd: str, tmp_path) -> None:
+    """A page flagged RB_MISSED_EVENTS|RB_MISSED_STORED with a stored count: trace-cmd prints `CPU:N [K EVENTS
+    DROPPED]` before the page's first event; fleet prints ftrace's `CPU:N [LOST K EVENTS]` at the same place."""
+    import struct
+
+    from fleet.tracedat.reader import TraceDat
+    from fleet.tracedat.writer import TraceDatWriter
+
+    out = str(tmp_path / "lost.dat")
+    with TraceDat.open(os.path.join(FIXTURES, "small.dat")) as src:
+        top = src.buffers[0]
+        pages = {cpu: list(top.pages(cpu)) for cpu in top.cpus}
+        page = bytearray(pages[1][-1])
+        commit = struct.unpack_from("<Q", page, 8)[0]
+        assert commit + 16 + 8 <= len(page)
+        struct.pack_into("<Q", page, 8, commit | 1 << 31 | 1 << 30)
+        struct.pack_into("<Q", page, 16 + commit, 4242)
+        pages[1][-1] = bytes(page)
+        with TraceDatWriter(out, top.meta) as w:
+            w.add_buffer(top.meta, pages)
+    expected = subprocess.run([trace_cmd, "report", "-N", "-t", out], capture_output=True, text=True, check=True)
+    want = [line.replace("[4242 EVENTS DROPPED]", "[LOST 4242 EVENTS]") for line in collapse(expected.stdout)]
+    assert "CPU:1 [LOST 4242 EVENTS]" in want
+    assert collapse(fleet("--ns", out)) == want
