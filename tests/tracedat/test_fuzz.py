@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import subprocess
 from typing import Iterator, List, Tuple
 
 import pytest
@@ -13,6 +15,7 @@ from hypothesis import strategies as st
 from fleet.errors import DecodeError
 from fleet.tracedat.copy import copy_tracedat
 from fleet.tracedat.reader import TraceDat
+from fleet.tracedat.writer import TraceDatWriter
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "small.dat")
 SECONDS = 5
@@ -20,11 +23,25 @@ SECONDS = 5
 
 @pytest.fixture(scope="module")
 def variants(tmp_path_factory) -> List[bytes]:
-    """The fixture as zstd v7 and as uncompressed v7 (so mutations reach the metadata parsers)."""
-    plain = str(tmp_path_factory.mktemp("fuzz") / "plain.dat")
+    """The fixture as zstd v7, as uncompressed v7 (so mutations reach the metadata parsers) and, where trace-cmd
+    is installed, as version 6 with an instance buffer (the inline layout and its BUFFER options)."""
+    base = tmp_path_factory.mktemp("fuzz")
+    plain, inst, v6 = str(base / "plain.dat"), str(base / "inst.dat"), str(base / "v6.dat")
     with TraceDat.open(FIXTURE) as src:
         copy_tracedat(src, plain, "none")
-    return [open(FIXTURE, "rb").read(), open(plain, "rb").read()]
+        top = src.buffers[0]
+        meta = type(top.meta)(**{**top.meta.__dict__, "kallsyms": "ffffffff81000000 T _stext\n"})
+        with TraceDatWriter(inst, meta) as w:
+            w.add_buffer(meta, {cpu: top.pages(cpu) for cpu in top.cpus})
+            w.add_buffer(type(meta)(**{**meta.__dict__, "buffer_name": "i"}), {0: top.pages(0)})
+    out = [open(FIXTURE, "rb").read(), open(plain, "rb").read()]
+    trace_cmd = shutil.which("trace-cmd")
+    if trace_cmd:
+        subprocess.run(
+            [trace_cmd, "convert", "--file-version", "6", "-i", inst, "-o", v6], check=True, capture_output=True
+        )
+        out.append(open(v6, "rb").read())
+    return out
 
 
 class Hang(Exception):
@@ -65,15 +82,15 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=
 
 
 @SETTINGS
-@given(which=st.integers(0, 1), changes=edits, cut=st.one_of(st.just(1.0), st.floats(0, 1)))
+@given(which=st.integers(0, 2), changes=edits, cut=st.one_of(st.just(1.0), st.floats(0, 1)))
 def test_mutated_files_raise_only_decode_errors(variants: List[bytes], which: int, changes, cut: float) -> None:
-    read_everything(mutate(variants[which], changes, cut))
+    read_everything(mutate(variants[which % len(variants)], changes, cut))
 
 
 @SETTINGS
-@given(which=st.integers(0, 1), pos=st.integers(0, 80), value=st.binary(min_size=1, max_size=8))
+@given(which=st.integers(0, 2), pos=st.integers(0, 80), value=st.binary(min_size=1, max_size=8))
 def test_mutated_headers_raise_only_decode_errors(variants: List[bytes], which: int, pos: int, value: bytes) -> None:
-    data = bytearray(variants[which])
+    data = bytearray(variants[which % len(variants)])
     data[pos : pos + len(value)] = value
     read_everything(bytes(data))
 
@@ -90,11 +107,11 @@ def _structure_offsets(data: bytes) -> Iterator[int]:
 
 
 @SETTINGS
-@given(which=st.integers(0, 1), where=st.floats(0, 1), value=st.binary(min_size=1, max_size=8))
+@given(which=st.integers(0, 2), where=st.floats(0, 1), value=st.binary(min_size=1, max_size=8))
 def test_mutated_options_raise_only_decode_errors(
     variants: List[bytes], which: int, where: float, value: bytes
 ) -> None:  # noqa: E501
-    data = bytearray(variants[which])
+    data = bytearray(variants[which % len(variants)])
     tail = list(_structure_offsets(bytes(data)))
     pos = tail[int(where * (len(tail) - 1))]
     data[pos : pos + len(value)] = value
