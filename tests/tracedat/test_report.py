@@ -111,3 +111,37 @@ def test_lost_events_print_where_trace_cmd_prints_them(trace_cmd: str, tmp_path)
     want = [line.replace("[4242 EVENTS DROPPED]", "[LOST 4242 EVENTS]") for line in collapse(expected.stdout)]
     assert "CPU:1 [LOST 4242 EVENTS]" in want
     assert collapse(fleet("--ns", out)) == want
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        {"time_shift": "constant"},
+        {"time_shift": "interpolated"},
+        {"offset": "1000000007"},
+        {"date": "0x10"},
+    ],
+)
+def test_timestamp_options_shift_fleet_like_trace_cmd(trace_cmd: str, tmp_path, option: dict) -> None:
+    from fleet.tracedat.options import TimeShift, TimeShiftSample
+    from fleet.tracedat.reader import TraceDat
+    from fleet.tracedat.writer import TraceDatWriter, WriteOptions, constant_time_shift
+
+    out = str(tmp_path / "shifted.dat")
+    with TraceDat.open(os.path.join(FIXTURES, "small.dat")) as src:
+        top = src.buffers[0]
+        opts = WriteOptions(trace_clock_text=src.options.trace_clock_text)
+        if option.get("time_shift") == "constant":
+            opts.time_shift = constant_time_shift(1, 2, -3_000_000_001)
+        elif option.get("time_shift") == "interpolated":
+            t0 = min(next(iter(top.pages(cpu)))[:8] for cpu in top.cpus)
+            start = int.from_bytes(t0, "little")
+            samples = [TimeShiftSample(start, 500, 1, 0), TimeShiftSample(start + 10**8, 90_500, 1, 0)]
+            opts.time_shift = TimeShift(1, 1, [samples, samples])
+        opts.offset = option.get("offset")
+        opts.date = option.get("date")
+        with TraceDatWriter(out, top.meta, opts) as w:
+            w.add_buffer(top.meta, {cpu: top.pages(cpu) for cpu in top.cpus})
+    expected = subprocess.run([trace_cmd, "report", "-N", "-t", out], capture_output=True, text=True, check=True)
+    assert collapse(fleet("--ns", out)) == collapse(expected.stdout)
+    assert collapse(expected.stdout) != collapse(open(os.path.join(FIXTURES, "small.txt")).read())
