@@ -13,7 +13,11 @@ DROPPED = re.compile(r"^CPU:(\d+) \[(?:(\d+) )?EVENTS DROPPED\]$")
 # Patterns of lines where fleet and trace-cmd legitimately differ, with the reason. A differing pair matches when
 # trace-cmd's line matches the pattern.
 KNOWN: List[Tuple[str, str]] = [
-    # (regex on trace-cmd's line, reason)
+    (
+        r": \[FAILED TO PARSE\] ",
+        "trace-cmd 3.1.6's libtraceevent cannot parse this event's print fmt (e.g. maple_tree ma_write/ma_read/ma_op "
+        "on 6.18) and dumps raw fields; fleet renders the print fmt as the kernel does",
+    ),
 ]
 
 
@@ -36,6 +40,8 @@ def event_lines(text: str) -> List[str]:
 
 @dataclass
 class Comparison:
+    """`same` counts identical lines plus differences explained by KNOWN (they do not count against the ratio)."""
+
     total: int
     same: int
     unexplained: List[Tuple[str, str]] = field(default_factory=list)
@@ -65,6 +71,7 @@ def compare(expected: List[str], got: List[str]) -> Comparison:
         reason = next((why for pattern, why in KNOWN if re.search(pattern, want)), None)
         if reason:
             result.explained.append((want, have, reason))
+            result.same += 1
         else:
             result.unexplained.append((want, have))
     return result
