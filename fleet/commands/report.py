@@ -6,6 +6,7 @@ import argparse
 import io
 import os
 import sys
+from pathlib import Path
 
 from fleet.errors import UsageError
 from fleet.report import ReportOptions, Source, TraceDatSource, parse_cpu_list, report
@@ -14,11 +15,11 @@ from fleet.report import ReportOptions, Source, TraceDatSource, parse_cpu_list, 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "report",
-        help="print the events of a trace.dat file, one line each, like `trace-cmd report -N`",
+        help="print the events of a run or a trace.dat file, one line each, like `trace-cmd report -N`",
         description="Print every event, merged over CPUs by timestamp, as `COMM-PID [CPU] SECS.USECS: EVENT: BODY` "
         "(the kernel's own print formats), with `CPU:N [LOST N EVENTS]` where the ring buffer overran.",
     )
-    parser.add_argument("source", help="a trace.dat file")
+    parser.add_argument("source", help="a trace.dat file or a fleet run directory (all hosts merged)")
     parser.add_argument("--ns", action="store_true", help="full nanosecond timestamps (like trace-cmd report -t)")
     parser.add_argument("--cpu", metavar="LIST", help="only these CPUs, e.g. 0,2-3")
     parser.add_argument(
@@ -34,8 +35,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def open_source(path: str) -> Source:
+    """A run directory (fleet trace -o DIR) or a trace.dat file."""
     if os.path.isdir(path):
-        raise UsageError(f"{path} is a directory; `fleet report` reads trace.dat files so far")
+        if not os.path.exists(os.path.join(path, "manifest.json")):
+            raise UsageError(f"{path} is a directory but not a fleet run (no manifest.json)")
+        from fleet.record.source import RunSource
+
+        return RunSource(Path(path))
     return TraceDatSource(path)
 
 
