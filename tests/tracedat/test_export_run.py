@@ -74,3 +74,11 @@ def test_a_run_exports_one_trace_dat_per_host_that_trace_cmd_reads(trace_cmd: st
     assert sorted(os.listdir(out)) == ["h1.dat"]
     text = subprocess.run([trace_cmd, "report", "-N", "-t", str(out / "h1.dat")], capture_output=True, text=True)
     assert collapse(text.stdout) == collapse(open(os.path.join(FIXTURES, "small.txt")).read())
+
+
+def test_fleet_report_of_a_run_prefixes_each_line_with_its_host(tmp_path: Path) -> None:
+    make_run(tmp_path / "run")
+    cmd = [sys.executable, "-m", "fleet.cli", "report", "--ns", str(tmp_path / "run")]
+    lines = collapse(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    expected = collapse(open(os.path.join(FIXTURES, "small.txt")).read())
+    assert lines == ["h1: " + line for line in expected]
