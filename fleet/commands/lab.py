@@ -6,6 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
+from fleet.commands import vmlab
 from fleet.lab import DEFAULT_DIR, Lab
 from fleet.lab.state import LinkImpairment
 
@@ -47,6 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("--clear", action="store_true", help="remove the impairment (direct link again)")
     _dir_arg(imp)
     imp.set_defaults(func=_impair, direction="both")
+
+    vmlab.register(sub)
 
 
 def _dir_arg(parser: argparse.ArgumentParser) -> None:
