@@ -158,13 +158,16 @@ def report(source: Source, options: ReportOptions, out: IO[str]) -> int:
     want = _EventFilter(options.events) if options.events else None
     jsonl = options.format == "jsonl"
     write = out.write
+    ns = options.ns
+    labels = [s.host or s.meta.buffer_name or None for s in streams]
+    counters = [s.raw_counts for s in streams]
     printed = 0
     for ts, index, cpu, _seq, lost, event in merged(streams, decoders, options.cpus):
         if event is not None and want is not None and not want(event.system, event.name):
             event = None
-        stream = streams[index]
-        label = stream.host or stream.meta.buffer_name or None
+        label = labels[index]
         if lost is not None:
+            stream = streams[index]
             if jsonl:
                 write(json.dumps({"host": stream.host, "cpu": cpu, "ts": ts, "lost": lost.count}) + "\n")
             else:
@@ -174,7 +177,7 @@ def report(source: Source, options: ReportOptions, out: IO[str]) -> int:
         printed += 1
         if jsonl:
             record = {
-                "host": stream.host,
+                "host": streams[index].host,
                 "cpu": cpu,
                 "ts": ts,
                 "event": event.name,
@@ -185,5 +188,5 @@ def report(source: Source, options: ReportOptions, out: IO[str]) -> int:
             }
             write(json.dumps(record, default=_json_default) + "\n")
         else:
-            write(render_line(event, ts, ns=options.ns, counter=stream.raw_counts, host=label) + "\n")
+            write(render_line(event, ts, ns, counters[index], label) + "\n")
     return printed
