@@ -11,11 +11,12 @@ carry no id.
 Requests (coordinator -> agent):
   hello     {version, session}              -> capabilities (or error "version")
   configure {config: TraceConfig-as-dict}   -> metadata, then ok {instance, path, top_level, notices} | error
-  start     {credits?}                      -> ok; then the data stream runs (credits: the initial grant,
-                                               INITIAL_CREDITS when absent)
+  start     {credits?, defer?}              -> ok; then the data stream runs (credits: the initial grant,
+                                               INITIAL_CREDITS when absent; defer: flight recorder, the
+                                               buffer runs in overwrite mode and is read only at stop)
   stop      {}                              -> (final drain: data frames) then metadata_end, then ok
   sync      {marker: bool}                  -> sync {mono_before, mono_after, realtime, realtime_before,
-                                               realtime_after, marker, n}
+                                               realtime_after, marker, n, host_rx, host_tx}
   marker    {text}                          -> ok
   status    {}                              -> stats
   credit    {frames}                        -> (no reply) allows that many more data frames
@@ -30,7 +31,10 @@ Details of the replies:
   sync          the clocks are CLOCK_MONOTONIC / CLOCK_REALTIME in ns, read just before and just after the write of
                 the marker text `fleet-sync <session> <n>` (SYNC_PREFIX) to the instance's trace_marker; "marker" is
                 that text, or None when the request said marker=false (clocks only); "realtime" is the midpoint.
-                n counts sync requests of this agent from 0.
+                n counts sync requests of this agent from 0. host_rx / host_tx (CLOCK_MONOTONIC ns, added without a
+                version bump: older agents omit them) are NTP's receive and transmit timestamps: when the read that
+                completed the request returned, and right before the reply's write (after any wait for the pipe),
+                so host_rx <= mono_before <= mono_after <= host_tx and the agent's own work can be taken out.
   stats         {state, credits, instance, per_cpu: {cpu: kernel stats + the agent's tallies}} (see metadata_end).
   The agent may be configured again after a stop (a fresh instance replaces the old one) and started again; the
   data frames' seq restart at 0 on every start.
@@ -110,7 +114,9 @@ E_INTERNAL = "internal"  # a bug in the agent
 EV_TRIGGER = "trigger"  # tracing_on in the instance dropped to 0 (a traceoff trigger fired)
 EV_READER = "reader"  # a per-CPU reader failed
 EV_MAX_LATENCY = "max_latency"  # a latency tracer recorded a new maximum
-# event frames: {kind, message}; EV_READER adds "cpu", EV_TRIGGER adds "at" (CLOCK_MONOTONIC ns when noticed)
+# event frames: {kind, message}; EV_READER adds "cpu", EV_TRIGGER adds "at" (CLOCK_MONOTONIC ns when noticed),
+# EV_MAX_LATENCY adds "at" and "usecs" (the new tracing_max_latency; watched when tracing_thresh is configured).
+# With triggers or tracing_thresh configured, tracing_on is checked every few ms instead of every 0.2 s.
 
 INITIAL_CREDITS = 64
 

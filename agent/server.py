@@ -20,9 +20,17 @@ from agent.probe import header_page_sizes, probe
 from agent.reader import CpuReader, PageLayout, ReaderOptions
 from agent.sync import sync_sample, sync_text, write_marker
 from agent.tracefs import Tracefs, find_tracefs, os_error
-from agent.wire import WireClosed, Writer, read_frames
+from agent.wire import WireClosed, Writer, read_frames_stamped
 
 MONITOR_INTERVAL = 0.2  # seconds between checks of tracing_on while running (a traceoff trigger may fire)
+TRIGGER_INTERVAL = 0.005  # the same with triggers or a latency threshold configured: other hosts wait on us
+
+
+def read_int(buf: Tracefs, rel: str) -> int:
+    try:
+        return int(buf.read(rel).split()[0])
+    except (IndexError, ValueError):
+        return 0
 
 
 def log(message: str) -> None:
@@ -40,14 +48,17 @@ class Server:
         self.caps: Dict[str, Any] = {}
         self.session = ""
         self.setup: Optional[Setup] = None
+        self.config: Dict[str, Any] = {}
         self.marker_fd: Optional[int] = None
         self.credits = Credits()
         self.readers: List[CpuReader] = []
         self.state = "new"  # new -> ready (after hello) -> configured -> running -> stopping -> configured
         self.sync_n = 0
+        self.rx_ns = 0  # CLOCK_MONOTONIC when the request being handled was read (NTP's receive timestamp)
         self.lock = threading.Lock()  # guards state changes made by the stop thread
         self.monitor_stop = threading.Event()
         self.reader_options = ReaderOptions()
+        self.deferred = False  # flight recorder: the buffer is read only at stop
         self.done = False
 
     # -- plumbing --
@@ -66,7 +77,8 @@ class Server:
         install_handlers()
         code = 0
         try:
-            for req in read_frames(self.in_fd):
+            for req, rx in read_frames_stamped(self.in_fd):
+                self.rx_ns = rx
                 self.dispatch(req)
                 if self.done:
                     break
@@ -144,6 +156,7 @@ class Server:
             self.release_buffer()
             raise
         self.setup = setup
+        self.config = config
         self.state = "configured"
         self.send(protocol.METADATA, **meta)
         self.send(
@@ -187,9 +200,11 @@ class Server:
         ]
         buf.write("tracing_on", "1")
         self.state = "running"
+        self.deferred = bool(req.get("defer", False))
         self.send(protocol.OK, id=req["id"])
-        for reader in self.readers:
-            reader.start()
+        if not self.deferred:
+            for reader in self.readers:
+                reader.start()
         self.monitor_stop.clear()
         threading.Thread(target=self.monitor, name="monitor", daemon=True).start()
 
@@ -206,6 +221,8 @@ class Server:
         try:
             for reader in self.readers:
                 reader.finish()
+                if self.deferred:  # flight recorder: the first and only read is this final drain
+                    reader.start()
             for reader in self.readers:
                 reader.join()
             assert self.setup is not None
@@ -240,8 +257,10 @@ class Server:
         path = self.setup.buf.path("trace_marker") if self.setup else ""
         sample = sync_sample(fd, path, text)
         sample["n"] = self.sync_n
+        sample["host_rx"] = self.rx_ns
         self.sync_n += 1
-        self.send(protocol.SYNC_SAMPLE, id=req["id"], **sample)
+        # host_tx is read once the output pipe is ours: time spent queued behind a data frame is not host time.
+        self.writer.send_stamped(protocol.frame(protocol.SYNC_SAMPLE, id=req["id"], **sample), "host_tx")
 
     def on_marker(self, req: Dict[str, Any]) -> None:
         self.need_state("marker", "configured", "running", "stopping")
@@ -282,20 +301,34 @@ class Server:
             pass
 
     def monitor(self) -> None:
-        """Report a traceoff trigger (tracing_on dropped to 0 while running) once."""
+        """Report a traceoff trigger (tracing_on dropped to 0 while running) once, and each new maximum latency
+        a latency tracer records when a tracing_thresh is set."""
         setup = self.setup
-        while setup is not None and not self.monitor_stop.wait(MONITOR_INTERVAL):
+        if setup is None:
+            return
+        config = self.config
+        urgent = bool(config.get("triggers")) or "tracing_thresh" in config
+        interval = TRIGGER_INTERVAL if urgent else MONITOR_INTERVAL
+        watch_max = "tracing_thresh" in config and setup.buf.exists("tracing_max_latency")
+        last_max = read_int(setup.buf, "tracing_max_latency") if watch_max else 0
+        while not self.monitor_stop.wait(interval):
             try:
                 on = setup.buf.read("tracing_on").strip()
+                now_max = read_int(setup.buf, "tracing_max_latency") if watch_max else 0
             except AgentError:
                 return
-            if on == "0" and self.state == "running":
-                try:
+            try:
+                if watch_max and now_max > last_max and self.state == "running":
+                    last_max = now_max
+                    at = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+                    message = f"new maximum latency {now_max} us in {setup.buf.root}"
+                    self.send(protocol.EVENT, kind=protocol.EV_MAX_LATENCY, message=message, at=at, usecs=now_max)
+                if on == "0" and self.state == "running":
                     message = f"tracing_on in {setup.buf.root} dropped to 0 (a traceoff trigger fired?)"
                     at = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
                     self.send(protocol.EVENT, kind=protocol.EV_TRIGGER, message=message, at=at)
-                except WireClosed:
-                    pass
+                    return
+            except WireClosed:
                 return
 
     # -- teardown --

@@ -104,7 +104,9 @@ def host_to_coord(samples: List[SyncSample], shared_kernel: bool) -> Tuple[Mappi
         return identity(0.0), []
     if not samples:
         return identity(math.inf), ["no round trip recorded: host and coordinator clocks are NOT aligned"]
-    pairs: List[Pair] = [((s.host_before, s.coord_send), (s.host_after, s.coord_recv)) for s in samples]
+    # NTP's four timestamps: the host read the request after coord_send and replied before coord_recv, so the
+    # agent's own work between host_rx and host_tx leaves the bracket.
+    pairs: List[Pair] = [((s.host_in, s.coord_send), (s.host_out, s.coord_recv)) for s in samples]
     fit = fit_pairs(pairs, prefer=1.0)
     if fit is None:
         return _assumed_rate(pairs, 1.0, MAX_DRIFT), [
@@ -136,7 +138,7 @@ def align_host(
         nominal_rate=kind.nominal_rate,
         samples=len(samples),
         markers=len(marked),
-        min_rtt=min((s.rtt for s in samples), default=None),
+        min_rtt=min((s.delay for s in samples), default=None),
         method="marker+" + ("shared-kernel" if shared_kernel else "roundtrip"),
         span=tuple(sorted(int(s.trace_ts or 0) for s in marked)),
         notes=notes_text(notes1 + notes2),

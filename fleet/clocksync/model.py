@@ -26,6 +26,7 @@ class ClockModel:
     markers: int = 0
     """Samples whose sync marker was found in the trace (the trace clock <-> host monotonic pins)."""
     min_rtt: Optional[int] = None
+    """Best NTP round-trip delay (ns): coordinator round trip less the agent's time holding the request."""
     method: str = ""
     """How the two stages were obtained, e.g. `marker+roundtrip` or `marker+shared-kernel`."""
     span: Tuple[int, ...] = ()

@@ -42,8 +42,14 @@ def exchanges(
     back_min: int = 90_000,
     jitter: int = 30_000,
     delayed: float = 0.05,
+    hold: int = 0,
+    stamps: bool = False,
 ) -> List[SyncSample]:
-    """`dense` exchanges 2 ms apart, then one per `interval`; delay = min + exponential jitter; a few replies late."""
+    """`dense` exchanges 2 ms apart, then one per `interval`; delay = min + exponential jitter; a few replies late.
+
+    The agent holds each request `hold` ns (+ up to as much again at random) on each side of its marker write;
+    `stamps` records NTP's host_rx/host_tx around that, as newer agents do.
+    """
     rng = random.Random(seed)
     out: List[SyncSample] = []
     host = float(start)
@@ -55,15 +61,19 @@ def exchanges(
             back += 5_000_000
         write = rng.randint(1_500, 6_000)  # the marker write between the two host clock reads
         stamp = host + rng.uniform(300, write - 300)  # when the ring buffer stamped the marker
+        rx = host - (hold + rng.randint(0, hold) if hold else 0)
+        tx = host + write + (hold + rng.randint(0, hold) if hold else 0)
         out.append(
             SyncSample(
                 seq=i,
-                coord_send=round(truth.coord(host) - fwd),
-                coord_recv=round(truth.coord(host + write) + back),
+                coord_send=round(truth.coord(rx) - fwd),
+                coord_recv=round(truth.coord(tx) + back),
                 host_before=round(host),
                 host_after=round(host + write),
                 marker=f"fleet-sync synth {i}",
                 trace_ts=truth.trace_of_host(stamp),
+                host_rx=round(rx) if stamps else None,
+                host_tx=round(tx) if stamps else None,
             )
         )
     return out

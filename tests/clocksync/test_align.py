@@ -152,3 +152,24 @@ def test_attach_markers_fills_trace_ts_by_marker_text() -> None:
     samples = [SyncSample(0, 1, 2, 3, 4, marker="fleet-sync s 0"), SyncSample(1, 5, 6, 7, 8, marker="fleet-sync s 1")]
     out = attach_markers(samples, {"fleet-sync s 1": 99})
     assert [s.trace_ts for s in out] == [None, 99]
+
+
+def test_agent_stamps_take_its_processing_out_of_the_bracket() -> None:
+    truth = Truth()
+    # The agent holds every request 100-200 us on each side of its marker write (Python, a busy host).
+    without = exchanges(truth, hold=100_000, stamps=False)
+    with_stamps = exchanges(truth, hold=100_000, stamps=True)
+    loose, tight = align_host(without, "local"), align_host(with_stamps, "local")
+    assert loose.min_rtt is not None and tight.min_rtt is not None
+    assert loose.min_rtt - tight.min_rtt >= 200_000  # NTP's delay leaves out the hold
+    assert tight.uncertainty_ns < loose.uncertainty_ns - 100_000
+    assert worst_ratio(truth, with_stamps) <= 1.0
+
+
+def test_samples_from_older_agents_load_without_the_ntp_stamps() -> None:
+    old = {"seq": 3, "coord_send": 10, "coord_recv": 50, "host_before": 20, "host_after": 30, "marker": "m"}
+    sample = SyncSample.from_dict(old)
+    assert (sample.host_rx, sample.host_tx, sample.host_in, sample.host_out, sample.delay) == (None, None, 20, 30, 30)
+    new = SyncSample.from_dict({**old, "host_rx": 15, "host_tx": 35})
+    assert (new.host_in, new.host_out, new.delay) == (15, 35, 20)
+    assert SyncSample.from_dict(new.to_dict()) == new
