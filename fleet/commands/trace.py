@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 from agent import protocol
+from fleet.clocksync.align import SYNC_AUTO, SYNC_MODES
 from fleet.commands.hosts import add_inventory_arg
 from fleet.errors import UsageError
 from fleet.inventory import load_inventory
@@ -124,6 +125,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="seconds between clock sync exchanges while tracing (default 1)",
     )
     parser.add_argument(
+        "--sync",
+        choices=SYNC_MODES,
+        default=SYNC_AUTO,
+        help="clock alignment: auto (hosts on this machine's kernel use its clock directly) or network (round "
+        "trips for every host, so the estimate can be checked on its own); `fleet info --sync` can redo it",
+    )
+    parser.add_argument(
         "--keepalive",
         type=float,
         default=5.0,
@@ -188,6 +196,9 @@ class TraceRequest:
     ssh: SshOptions = field(default_factory=SshOptions)
     max_connects: int = 16
     command: List[str] = field(default_factory=list)
+    sync: str = SYNC_AUTO
+    host_clocks: Dict[str, str] = field(default_factory=dict)
+    """Host -> trace clock overriding config["trace_clock"] (the inventory's fleet_trace_clock)."""
 
 
 @contextlib.contextmanager
@@ -203,8 +214,13 @@ def agent_build(targets: Sequence[Target]) -> Iterator[Optional[deploy.AgentBuil
 def execute(req: TraceRequest, progress: PlainProgress) -> Path:
     """Record the run; returns its directory. Host failures are recorded, not raised."""
     session = session_name()
-    writer = RunWriter.create(req.output, req.config, req.markers, req.command, session, protocol.PROTOCOL_VERSION)
-    settings = SessionSettings(session, req.config, req.markers, sync_interval=req.sync_interval)
+    # The manifest's config is the agents' map plus how to align; agents get only their own keys.
+    recorded: Dict[str, Any] = {**req.config, "sync": req.sync}
+    if req.host_clocks:
+        recorded["host_clocks"] = dict(req.host_clocks)
+    writer = RunWriter.create(req.output, recorded, req.markers, req.command, session, protocol.PROTOCOL_VERSION)
+    host_config = {name: {"trace_clock": clock} for name, clock in req.host_clocks.items()}
+    settings = SessionSettings(session, req.config, req.markers, host_config, sync_interval=req.sync_interval)
     with agent_build(req.targets) as build:
         try:
             asyncio.run(_trace(req, writer, settings, progress, build))
@@ -259,6 +275,11 @@ def targets_for(pattern: str, inventories: Optional[List[Path]]) -> List[Target]
     return [Target.from_host(h) for h in load_inventory(inventories).select(pattern)]
 
 
+def host_clocks_for(pattern: str, inventories: Optional[List[Path]]) -> Dict[str, str]:
+    """Host -> trace clock for the selected hosts whose inventory sets fleet_trace_clock (it overrides -C)."""
+    return {h.name: h.trace_clock for h in load_inventory(inventories).select(pattern) if h.trace_clock}
+
+
 def report_outcome(path: Path, stream: Any = None) -> int:
     """Print the summary table of the run at `path`; 0 when every host recorded to the end, else 1."""
     stream = stream or sys.stdout
@@ -289,6 +310,8 @@ def run(args: argparse.Namespace) -> int:
         ssh=SshOptions(args.connect_timeout, keepalive, 2, args.accept_new),
         max_connects=args.max_connects,
         command=["fleet", *sys.argv[1:]] if sys.argv else [],
+        sync=args.sync,
+        host_clocks=host_clocks_for(args.hosts, args.inventory),
     )
     # The live view (TUI) is another issue; plain lines whenever it cannot or should not run.
     progress = PlainProgress(sys.stdout)

@@ -51,9 +51,12 @@ class Manifest:
     protocol_version: int = 0
     command: List[str] = field(default_factory=list)
     config: Dict[str, Any] = field(default_factory=dict)
+    """The agents' configure map (agent/protocol.py CONFIG_KEYS) plus "sync" (`auto` or `network`, how
+    fleet.clocksync aligns the hosts) and "host_clocks" (host -> trace clock, where a host's differs)."""
     markers: List[str] = field(default_factory=list)
     coordinator: Dict[str, Any] = field(default_factory=dict)
-    """hostname, and one (monotonic_ns, realtime_ns) pair that ties the coordinator's clocks together."""
+    """hostname, boot_id (hosts with the same one share its CLOCK_MONOTONIC), and one (monotonic_ns, realtime_ns)
+    pair that ties the coordinator's clocks together."""
     hosts: Dict[str, HostEntry] = field(default_factory=dict)
     started: Optional[str] = None
     stopped: Optional[str] = None

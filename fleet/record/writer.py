@@ -19,6 +19,15 @@ from fleet.record.frames import FrameFile
 from fleet.record.manifest import HostEntry, Manifest
 
 
+def boot_id() -> str:
+    """This kernel's boot id: hosts reporting the same one share the coordinator's CLOCK_MONOTONIC."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
@@ -128,6 +137,7 @@ class RunWriter:
             markers=markers,
             coordinator={
                 "hostname": socket.gethostname(),
+                "boot_id": boot_id(),
                 "monotonic_ns": time.monotonic_ns(),
                 "realtime_ns": time.time_ns(),
             },

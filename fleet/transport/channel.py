@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from typing import Any, Awaitable, Callable, Deque, Dict, Optional, Protocol
+import time
+from typing import Any, Awaitable, Callable, Deque, Dict, Optional, Protocol, Tuple
 
 import msgpack
 
@@ -57,6 +58,8 @@ class Channel:
         self.stderr_lines: Deque[str] = collections.deque(maxlen=STDERR_LINES)
         self._stderr_task = asyncio.ensure_future(self._collect_stderr(stderr)) if stderr is not None else None
         self.bytes_in = 0
+        self.last_rx = 0
+        """CLOCK_MONOTONIC ns when the latest chunk was read, before any of its frames was decoded."""
         self.closed = False
         self.exit_status: Optional[int] = None
 
@@ -83,13 +86,19 @@ class Channel:
         """The agent's last stderr lines, for error messages."""
         return " | ".join(list(self.stderr_lines)[-lines:])
 
-    async def send(self, frame: Dict[str, Any]) -> None:
-        """Write one frame; raises ChannelClosed when the agent's input is gone."""
+    async def send(self, frame: Dict[str, Any]) -> int:
+        """Write one frame; returns CLOCK_MONOTONIC ns taken right before the write (packing done).
+
+        Raises ChannelClosed when the agent's input is gone.
+        """
         if self.closed:
             raise ChannelClosed("channel closed")
         try:
-            self._stdin.write(msgpack.packb(frame, use_bin_type=True))
+            data = msgpack.packb(frame, use_bin_type=True)
+            sent = time.monotonic_ns()
+            self._stdin.write(data)
             await self._stdin.drain()
+            return sent
         except (BrokenPipeError, ConnectionError, OSError) as exc:
             raise ChannelClosed(f"sending failed: {exc}") from None
         except Exception as exc:  # asyncssh raises its own DisconnectError/ChannelClosedError
@@ -106,6 +115,15 @@ class Channel:
 
     async def recv(self) -> Dict[str, Any]:
         """The next frame; raises ChannelClosed at EOF or when the stream fails."""
+        frame, _ = await self.recv_stamped()
+        return frame
+
+    async def recv_stamped(self) -> Tuple[Dict[str, Any], int]:
+        """The next frame and when the chunk that completed it was read (CLOCK_MONOTONIC ns).
+
+        Frames are only decoded after their chunk is stamped, so a sync reply that arrives right behind big data
+        frames keeps its arrival time rather than the time its turn to be decoded came.
+        """
         while True:
             try:
                 frame = self._unpacker.unpack()
@@ -116,13 +134,14 @@ class Channel:
             else:
                 if not isinstance(frame, dict):
                     raise ChannelClosed(f"garbled output from the agent (a {type(frame).__name__}, not a map)")
-                return frame
+                return frame, self.last_rx
             try:
                 chunk = await self._stdout.read(READ_SIZE)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 raise ChannelClosed(str(exc) or type(exc).__name__) from None
+            self.last_rx = time.monotonic_ns()
             if not chunk:
                 raise ChannelClosed("the agent's output ended")
             self.bytes_in += len(chunk)

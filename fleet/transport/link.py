@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from agent import protocol
 from fleet.transport.channel import Channel, ChannelClosed
@@ -22,7 +21,7 @@ class AgentLink:
         self.host = channel.host
         self.on_stream = on_stream
         self._next_id = 1
-        self._pending: Dict[int, asyncio.Future[Dict[str, Any]]] = {}
+        self._pending: Dict[int, asyncio.Future[Tuple[Dict[str, Any], int]]] = {}
         self.lost: Optional[LinkLost] = None
         self.receiver: Optional[asyncio.Task[None]] = None
 
@@ -32,13 +31,12 @@ class AgentLink:
     async def _receive(self) -> None:
         try:
             while True:
-                frame = await self.channel.recv()
-                rx = time.monotonic_ns()
+                frame, rx = await self.channel.recv_stamped()
                 rid = frame.get("id")
                 if rid is not None and rid in self._pending and frame.get("t") != protocol.DATA:
                     fut = self._pending.pop(rid)
                     if not fut.done():
-                        fut.set_result(frame)
+                        fut.set_result((frame, rx))
                 else:
                     self.on_stream(frame, rx)
         except ChannelClosed as exc:
@@ -62,15 +60,21 @@ class AgentLink:
 
     async def request(self, kind: str, timeout: float, **fields: Any) -> Dict[str, Any]:
         """Send a request and return its reply; AgentFailed for an error reply, LinkLost when the link goes."""
+        reply, _, _ = await self.request_timed(kind, timeout, **fields)
+        return reply
+
+    async def request_timed(self, kind: str, timeout: float, **fields: Any) -> Tuple[Dict[str, Any], int, int]:
+        """`request`, also returning CLOCK_MONOTONIC ns right before the request's write and when the chunk holding
+        the reply was read (NTP's originate and destination timestamps, for clock sync)."""
         if self.lost:
             raise self.lost
         rid = self._next_id
         self._next_id += 1
-        fut: asyncio.Future[Dict[str, Any]] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[Tuple[Dict[str, Any], int]] = asyncio.get_running_loop().create_future()
         self._pending[rid] = fut
         try:
-            await self.channel.send(protocol.frame(kind, id=rid, **fields))
-            reply = await asyncio.wait_for(fut, timeout)
+            sent = await self.channel.send(protocol.frame(kind, id=rid, **fields))
+            reply, rx = await asyncio.wait_for(fut, timeout)
         except ChannelClosed as exc:
             raise self.lost or LinkLost(self.host, f"link lost: {exc.reason}") from None
         except asyncio.TimeoutError:
@@ -79,7 +83,7 @@ class AgentLink:
             self._pending.pop(rid, None)
         if reply.get("t") == protocol.ERROR:
             raise AgentFailed(self.host, kind, str(reply.get("code", "?")), str(reply.get("message", "")))
-        return reply
+        return reply, sent, rx
 
     async def close(self) -> None:
         await self.channel.close()

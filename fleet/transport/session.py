@@ -42,9 +42,14 @@ class SessionSettings:
     session: str
     config: Dict[str, Any]
     markers: List[str] = field(default_factory=list)
+    host_config: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    """Per-host overrides of `config` (e.g. the inventory's fleet_trace_clock), by host name."""
     sync_interval: float = 1.0
-    sync_initial: int = 10
-    sync_final: int = 3
+    sync_initial: int = 16
+    sync_final: int = 8
+    sync_burst: int = 4
+    """Round trips back to back at each periodic sync: on a busy host most are delayed by scheduling, and the
+    bracket fit needs only the quickest, so a few chances per point beat one."""
     request_timeout: float = 30.0
     configure_timeout: float = 60.0
     stop_timeout: float = 60.0
@@ -143,9 +148,10 @@ class HostSession:
         return await self.link.request(kind, timeout or self.settings.request_timeout, **fields)
 
     async def sync(self) -> None:
-        send = time.monotonic_ns()
-        reply = await self.request(protocol.SYNC, marker=True)
-        recv = time.monotonic_ns()
+        assert self.link is not None
+        # Stamped by the channel right before the write and when the reply's chunk was read (not when awaited).
+        reply, send, recv = await self.link.request_timed(protocol.SYNC, self.settings.request_timeout, marker=True)
+        rx, tx = reply.get("host_rx"), reply.get("host_tx")
         sample = SyncSample(
             seq=int(reply.get("n", self.sync_seq)),
             coord_send=send,
@@ -154,6 +160,8 @@ class HostSession:
             host_after=int(reply["mono_after"]),
             host_realtime=int(reply.get("realtime", 0)),
             marker=str(reply.get("marker") or ""),
+            host_rx=None if rx is None else int(rx),
+            host_tx=None if tx is None else int(tx),
         )
         self.sync_seq += 1
         self.writer.sync(sample)
@@ -196,7 +204,8 @@ class HostSession:
         entry.agent_version = str(caps.get("agent_version", caps.get("version", "")))
         entry.boot_id = str(caps.get("boot_id", ""))
         entry.capabilities = {k: v for k, v in caps.items() if k not in ("t", "id")}
-        ok = await self.request(protocol.CONFIGURE, self.settings.configure_timeout, config=self.settings.config)
+        config = {**self.settings.config, **self.settings.host_config.get(self.name, {})}
+        ok = await self.request(protocol.CONFIGURE, self.settings.configure_timeout, config=config)
         entry.instance = str(ok.get("instance", ""))
         notices = [str(n) for n in ok.get("notices") or []]
         self.set_state(READY, "; ".join(notices))
@@ -237,6 +246,7 @@ class HostSession:
                 if self.link.receiver in done:
                     raise self.link.lost or LinkLost(self.name, "link lost")
                 if not done:
-                    await self.sync()
+                    for _ in range(self.settings.sync_burst):
+                        await self.sync()
         finally:
             stop_wait.cancel()
