@@ -15,12 +15,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import Dict, List, Optional, Type, Union
+from typing import Dict, List, Optional, Sequence, Type, Union
 
 from fleet.lab import impair as impairment
 from fleet.lab import keys, naming, sshd
 from fleet.lab.errors import LabError
 from fleet.lab.files import ssh_config_text, write_inventory
+from fleet.lab.rootfs import HostRoot, mount_script
 from fleet.lab.run import ip_batch, run
 from fleet.lab.state import LabHost, LabState, LinkImpairment
 from fleet.lab.subnet import allocation_lock, free_subnet
@@ -90,8 +91,14 @@ class Lab:
         hosts: int = 3,
         directory: Path = DEFAULT_DIR,
         subnet: Optional[str] = None,
+        overlay: bool = False,
+        overlay_seed: Sequence[Path] = (),
     ) -> Lab:
-        """Bring up `hosts` namespace hosts named h1..hN; `subnet` defaults to 198.18.0.0/24 or the next free /24."""
+        """Bring up `hosts` namespace hosts named h1..hN; `subnet` defaults to 198.18.0.0/24 or the next free /24.
+
+        With `overlay`, each host gets its own root: an overlay over this machine's / (writes land in
+        root(host).upper only) that its sshd is chrooted to; the files of each `overlay_seed` directory appear in every
+        host's root at the same relative paths (hard links; e.g. cached .debs: DIR/var/cache/apt/archives/*.deb)."""
         naming.check_name(name)
         if not 1 <= hosts <= naming.MAX_HOSTS:
             raise LabError(f"a lab has 1 to {naming.MAX_HOSTS} hosts, not {hosts}")
@@ -122,6 +129,8 @@ class Lab:
                     LabHost(f"h{i}", i, naming.netns_name(name, i), str(addrs[9 + i]), naming.veth_name(name, i))
                     for i in range(1, hosts + 1)
                 ],
+                overlay=overlay,
+                overlay_seed=[str(Path(p).resolve()) for p in overlay_seed],
             )
             lab = cls(directory, state)
             state.save(directory)  # from here on, `fleet lab down` can clean up whatever happens
@@ -176,9 +185,25 @@ class Lab:
         self.ssh_config.write_text(ssh_config_text(st.hosts, self.client_key, self.known_hosts))
         write_inventory(self.inventory_path, st.hosts, self.client_key, self.known_hosts)
 
+    def root(self, ref: HostRef) -> Optional[HostRoot]:
+        """The host's own root directories when the lab was brought up with `overlay`, else None (shared /)."""
+        if not self.state.overlay:
+            return None
+        return HostRoot(self.directory / "roots" / self.host(ref).name)
+
     def _start_sshd_process(self, h: LabHost) -> None:
+        root = self.root(h)
+        script = ""
+        if root is not None:
+            root.create([Path(p) for p in self.state.overlay_seed])
+            script = mount_script(root, self.directory)
         proc = sshd.start(
-            h, self.run_dir / f"{h.name}.sshd_config", self.run_dir / f"{h.name}.sshd.log", self.run_dir / "empty"
+            h,
+            self.run_dir / f"{h.name}.sshd_config",
+            self.run_dir / f"{h.name}.sshd.log",
+            self.run_dir / "empty",
+            root,
+            script,
         )
         self._sshd_procs[h.name] = proc
         self.state.sshd_pids[h.name] = proc.pid

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from fleet.lab.errors import LabError
+from fleet.lab.rootfs import HostRoot
 from fleet.lab.state import LabHost
 
 SSHD = "/usr/sbin/sshd"
@@ -44,14 +45,23 @@ Subsystem sftp internal-sftp
 """
 
 
-def start(host: LabHost, config: Path, log: Path, empty_file: Path) -> subprocess.Popen[bytes]:
-    """Start sshd -D in `host`'s namespace with tracefs mounted and ~/.bashrc masked; returns the sshd process."""
+def start(
+    host: LabHost, config: Path, log: Path, empty_file: Path, root: Optional[HostRoot] = None, root_script: str = ""
+) -> subprocess.Popen[bytes]:
+    """Start sshd -D in `host`'s namespace with tracefs mounted and ~/.bashrc masked; returns the sshd process.
+    With `root`, `root_script` first mounts the host's own root (fleet.lab.rootfs) and sshd runs chrooted there."""
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
-    script = "mount -t tracefs nodev /sys/kernel/tracing || exit 1; "
+    prefix = ""
+    if root is None:
+        script = "mount -t tracefs nodev /sys/kernel/tracing || exit 1; "
+    else:
+        script = root_script
+        prefix = str(root.merged)
     if os.path.exists(BASHRC):
-        script += f"mount --bind {shlex.quote(str(empty_file))} {BASHRC} || exit 1; "
-    script += f"exec {SSHD} -D -f {shlex.quote(str(config))} -E {shlex.quote(str(log))}"
-    # `ip netns exec` and `sh` both exec, so the child's pid ends up being sshd's.
+        script += f"mount --bind {shlex.quote(str(empty_file))} {shlex.quote(prefix + BASHRC)} || exit 1; "
+    chroot = f"chroot {shlex.quote(prefix)} " if prefix else ""
+    script += f"exec {chroot}{SSHD} -D -f {shlex.quote(str(config))} -E {shlex.quote(str(log))}"
+    # `ip netns exec`, `sh` and `chroot` all exec, so the child's pid ends up being sshd's.
     with open(log, "ab") as err:
         return subprocess.Popen(
             ["ip", "netns", "exec", host.netns, "sh", "-c", script],

@@ -50,6 +50,8 @@ class LabState:
     sshd_pids: Dict[str, int] = field(default_factory=dict)
     forwarder_pids: Dict[str, int] = field(default_factory=dict)
     impairments: Dict[str, Dict[str, LinkImpairment]] = field(default_factory=dict)
+    overlay: bool = False  # each host has its own root (fleet.lab.rootfs) under <lab dir>/roots/<host>
+    overlay_seed: List[str] = field(default_factory=list)
 
     def save(self, directory: Path) -> None:
         tmp = directory / (STATE_FILE + ".tmp")
@@ -76,6 +78,8 @@ class LabState:
                     host: {d: LinkImpairment(**imp) for d, imp in dirs.items()}
                     for host, dirs in raw.get("impairments", {}).items()
                 },
+                overlay=bool(raw.get("overlay", False)),
+                overlay_seed=[str(p) for p in raw.get("overlay_seed", [])],
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise LabError(f"{path}: not a lab state file ({exc}); remove it and tear down by name") from exc
