@@ -10,7 +10,7 @@ makes them consistent is applied and reported.
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from fleet.clocksync.hull import Point, lower_hull, upper_hull
 from fleet.clocksync.line import LineFit
@@ -48,11 +48,14 @@ def _finish(
     rate_range: Tuple[float, float],
     points: int,
     prefer_rate: Optional[float] = None,
+    intercepts: Optional[Callable[[float], Tuple[float, float]]] = None,
 ) -> LineFit:
     """Pick the line through the middle of the feasible spread at both ends of the span; bound = worst deviation.
 
     With `prefer_rate` (the nominal rate), a short run whose rate is barely pinned keeps the rate nearest to it
-    within the inner half of the feasible range, through the middle of the spread at the span's centre.
+    within the inner half of the feasible range, through the middle of the intercepts feasible at that rate
+    (`intercepts(rate)`; without it, the middle of the spread at the span's centre). At a fixed rate that middle
+    is NTP's minimum-delay estimate: half-way between the quickest request and the quickest reply.
     """
     xs, xe = span
 
@@ -68,9 +71,13 @@ def _finish(
     if prefer_rate is not None and xe > xs:
         quarter = (rate_range[1] - rate_range[0]) / 4
         rate = min(max(prefer_rate, rate_range[0] + quarter), rate_range[1] - quarter)
-        xc = (xs + xe) / 2
-        lo_c, hi_c = spread(xc)
-        a = (lo_c + hi_c) / 2 - rate * xc
+        if intercepts is not None:
+            a_lo, a_hi = intercepts(rate)
+            a = (a_lo + a_hi) / 2
+        else:
+            xc = (xs + xe) / 2
+            lo_c, hi_c = spread(xc)
+            a = (lo_c + hi_c) / 2 - rate * xc
     half = max(abs(va + vb * x - (a + rate * x)) for va, vb in vertices for x in (xs, xe))
     return LineFit(
         x0=xr,
@@ -144,4 +151,8 @@ def fit_free_rate(
         vertices.append((_upper_env(hi_hull, b) + slack, b))
     xs = min(lo_hull[0][0], hi_hull[0][0])
     xe = max(lo_hull[-1][0], hi_hull[-1][0])
-    return _finish(xr, yr, vertices, (xs, xe), slack, (b_min, b_max), len(lows) + len(highs), prefer_rate)
+
+    def intercepts(b: float) -> Tuple[float, float]:
+        return _lower_env(lo_hull, b) - slack, _upper_env(hi_hull, b) + slack
+
+    return _finish(xr, yr, vertices, (xs, xe), slack, (b_min, b_max), len(lows) + len(highs), prefer_rate, intercepts)

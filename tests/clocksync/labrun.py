@@ -4,20 +4,48 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
+
+import yaml
 
 from fleet.cli import main
-from fleet.clocksync.align import align_host, attach_markers
 from fleet.clocksync.crosscheck import Fingerprints, PairStats, compare, fingerprints
 from fleet.clocksync.model import ClockModel
-from fleet.clocksync.recorded import host_sync_markers
+from fleet.clocksync.recorded import run_models
 from fleet.ftrace.events import Decoder, Event
 from fleet.record.reader import HostRun, Run
 
+# Three different trace clocks, so offsets and rates are real: per-CPU sched_clock, wall-clock based, raw cycles.
+MIXED_CLOCKS = {"h1": "local", "h2": "tai", "h3": "x86-tsc"}
+# Interrupt events come along so that a copy stamped late by an interrupt shows up as reordered (see crosscheck).
+EVENTS = ("sched:sched_switch", "sched:sched_wakeup", "irq", "irq_vectors")
 
-def trace_lab(inventory: Path, out: Path, seconds: float, clock: str = "local", *extra: str) -> Run:
-    argv = ["trace", "-i", str(inventory), "--hosts", "lab/*", "-e", "sched:sched_switch", "-e", "sched:sched_wakeup"]
-    argv += ["-C", clock, "--no-tui", "--sync-interval", "0.5", "--duration", str(seconds), "-o", str(out), *extra]
+
+def inventory_with_clocks(inventory: Path, clocks: Dict[str, str], out: Path) -> Path:
+    """A copy of the lab's inventory with fleet_trace_clock set per host (the way a user gives boards their clock)."""
+    data = yaml.safe_load(inventory.read_text())
+    hosts = data["all"]["children"]["lab"]["hosts"]
+    for name, clock in clocks.items():
+        hosts[name]["fleet_trace_clock"] = clock
+    out.write_text(yaml.safe_dump(data, sort_keys=False))
+    return out
+
+
+def trace_lab(
+    inventory: Path,
+    out: Path,
+    seconds: float,
+    clocks: Optional[Dict[str, str]] = None,
+    *extra: str,
+    sync_interval: float = 0.5,
+) -> Run:
+    """Trace every lab host for `seconds` into `out`; `clocks` gives hosts their own trace clock (default local)."""
+    if clocks:
+        inventory = inventory_with_clocks(inventory, clocks, out.parent / f"{out.name}-inventory.yml")
+    argv = ["trace", "-i", str(inventory), "--hosts", "lab/*", "-C", "local", "--no-tui"]
+    for event in EVENTS:
+        argv += ["-e", event]
+    argv += ["--sync-interval", str(sync_interval), "--duration", str(seconds), "-o", str(out), *extra]
     assert main(argv) == 0
     return Run.open(out)
 
@@ -34,16 +62,24 @@ def host_fingerprints(host: HostRun) -> Fingerprints:
     return fingerprints(items())
 
 
-def models(run: Run, shared_kernel: bool) -> Dict[str, ClockModel]:
-    """Each host's model with the shared-kernel shortcut (default sync) or round trips only (`--sync network`)."""
-    out = {}
-    for host in run.hosts:
-        samples = attach_markers(host.sync_samples, host_sync_markers(host))
-        out[host.name] = align_host(samples, host.meta.trace_clock, shared_kernel=shared_kernel)
-    return out
+def models(run: Run, sync: str) -> Dict[str, ClockModel]:
+    """Each host's model as `fleet info --sync SYNC` computes it (auto: shared-kernel shortcut; network: RTTs)."""
+    return run_models(run, sync)
 
 
-def pair_stats(run: Run, shared_kernel: bool) -> List[PairStats]:
+def pair_stats(run: Run, sync: str) -> List[PairStats]:
     prints = {h.name: host_fingerprints(h) for h in run.hosts}
-    ms = models(run, shared_kernel)
+    ms = models(run, sync)
     return [compare(a, b, prints[a], prints[b], ms[a], ms[b]) for a, b in itertools.combinations(ms, 2)]
+
+
+def absolute_errors(run: Run) -> Dict[str, float]:
+    """Per host, |network model - shared-kernel model| at the middle of its markers: the lab's hosts share the
+    coordinator's CLOCK_MONOTONIC, so this is the round-trip estimate's own error, common-mode part included."""
+    net, auto = run_models(run, "network"), run_models(run, "auto")
+    out = {}
+    for name, m in net.items():
+        if m.span:
+            mid = m.span[len(m.span) // 2]
+            out[name] = abs(m.aligned(mid) - auto[name].aligned(mid))
+    return out
