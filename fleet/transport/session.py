@@ -45,9 +45,9 @@ class SessionSettings:
     host_config: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     """Per-host overrides of `config` (e.g. the inventory's fleet_trace_clock), by host name."""
     sync_interval: float = 1.0
-    sync_initial: int = 16
+    sync_initial: int = 32
     sync_final: int = 8
-    sync_burst: int = 4
+    sync_burst: int = 8
     """Round trips back to back at each periodic sync: on a busy host most are delayed by scheduling, and the
     bracket fit needs only the quickest, so a few chances per point beat one."""
     request_timeout: float = 30.0
