@@ -69,6 +69,13 @@ class ClockModel:
         probes = list(self.span) + [x + 1 for x in self.span[:-1]]
         return max(self.bound(x) for x in probes)
 
+    def time_shift(self) -> List[Tuple[int, int, float]]:
+        """(trace_ts, offset_ns, multiplier) knots, one per sync marker, with aligned(ts) == multiplier * ts + offset
+        at each knot (to the ns) and offsets meant to be interpolated linearly between knots, as trace.dat's
+        TIME_SHIFT option (trace-cmd's tsync) uses them. One knot (x=0) when the run had no marker."""
+        rate = self.rate
+        return [(x, round(self.aligned(x) - rate * x), rate) for x in (sorted(set(self.span)) or [0])]
+
     @property
     def aligned_ok(self) -> bool:
         return not math.isinf(self.uncertainty_ns)

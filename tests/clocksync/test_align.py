@@ -173,3 +173,18 @@ def test_samples_from_older_agents_load_without_the_ntp_stamps() -> None:
     new = SyncSample.from_dict({**old, "host_rx": 15, "host_tx": 35})
     assert (new.host_in, new.host_out, new.delay) == (15, 35, 20)
     assert SyncSample.from_dict(new.to_dict()) == new
+
+
+def test_time_shift_knots_reproduce_the_model_for_trace_dat() -> None:
+    truth = Truth()
+    samples = exchanges(truth)
+    model = align_host(samples, "local")
+    knots = model.time_shift()
+    assert [k[0] for k in knots] == sorted(s.trace_ts for s in samples if s.trace_ts is not None)
+    for ts, offset, mult in knots:
+        assert abs(mult * ts + offset - model.aligned(ts)) <= 1
+    # Between knots, linear interpolation of the offsets stays within the model's own bound of the truth.
+    (t0, o0, m), (t1, o1, _) = knots[20], knots[21]
+    mid = (t0 + t1) // 2
+    shifted = m * mid + o0 + (o1 - o0) * (mid - t0) / (t1 - t0)
+    assert abs(shifted - truth.aligned(mid)) <= model.bound(mid)
