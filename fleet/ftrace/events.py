@@ -6,7 +6,7 @@ from __future__ import annotations
 import heapq
 import struct
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from fleet.errors import DecodeError
 from fleet.ftrace.formats import EventFormat, FieldValue, parse_format
@@ -84,6 +84,8 @@ class Decoder:
         self._renderers: Dict[int, Union[PrintFormat, BprintRenderer, None]] = {}
         self._ctx: Optional[Context] = None
         self._cmdlines: Optional[Dict[int, str]] = None
+        self._lines: Dict[int, Tuple[str, Callable[[bytes], str]]] = {}
+        self._tasks: Dict[int, str] = {}
         self.failed_events: Dict[str, str] = {}
         """Event names whose print fmt could not be compiled -> reason (they print raw fields)."""
         e = ">" if meta.big_endian else "<"
@@ -135,10 +137,10 @@ class Decoder:
         return self._ctx
 
     def comm(self, pid: int) -> str:
-        if pid == 0:
-            return "<idle>"
+        """The task name saved_cmdlines gives `pid`: `<idle>` for 0, `<...>` when unknown (as trace-cmd)."""
         if self._cmdlines is None:
             self._cmdlines = parse_cmdlines(self.meta.saved_cmdlines)
+            self._cmdlines[0] = "<idle>"
         return self._cmdlines.get(pid, "<...>")
 
     def renderer(self, event_id: int) -> Union[PrintFormat, BprintRenderer, None]:
@@ -154,6 +156,26 @@ class Decoder:
                         self.failed_events[fmt.name] = r.reason
             self._renderers[event_id] = r
         return self._renderers[event_id]
+
+    def task_column(self, pid: int) -> str:
+        """`COMM-PID` as trace-cmd's report column prints it (comm right-aligned in 16, pid left-aligned in 5)."""
+        text = self._tasks.get(pid)
+        if text is None:
+            text = "%16s-%-5d" % (self.comm(pid), pid)
+            if len(self._tasks) < 1 << 16:
+                self._tasks[pid] = text
+        return text
+
+    def line_info(self, event_id: int) -> Tuple[str, Callable[[bytes], str]]:
+        """(`NAME:` padded to trace-cmd's 21 columns, body renderer) of an event id, built once per id."""
+        hit = self._lines.get(event_id)
+        if hit is None:
+            fmt = self.event_format(event_id)
+            r = self.renderer(event_id)
+            name = (fmt.name if fmt else "ftrace-id-%d" % event_id) + ":"
+            unknown = "[UNKNOWN TYPE %d]" % event_id
+            hit = self._lines[event_id] = ("%-21s" % name, r.render if r is not None else (lambda d: unknown))
+        return hit
 
     def render_body(self, event_id: int, data: bytes) -> str:
         r = self.renderer(event_id)

@@ -168,6 +168,11 @@ class _Parser:
                 j += 1
             inner = self.t[self.i + 1 : j]
             after = self.t[j + 1] if j + 1 < len(self.t) else ("eof", "")
+            single = len(inner) == 1 and inner[0][0] == "id" and inner[0][1] != "REC"
+            if single and j < len(self.t) and self.t[j][1] == ")" and (after[0] in ("id", "num") or after[1] == "("):
+                # libtraceevent: "(NAME)" followed by an item or "(" is a typecast, whatever NAME is
+                self.i = j + 1
+                return Node("cast", inner[0][1], [self.unary()])
             if j < len(self.t) and self.t[j][1] == ")" and _is_type(inner) and after[0] != "eof":
                 if not (after[0] == "op" and after[1] in _BINARY and after[1] not in ("-", "*", "&")) and after[
                     1
@@ -235,6 +240,13 @@ class _Parser:
                 return Node("call", v, args)
             return Node("atom", v)
         if kind == "op" and v == "(":
+            if self.peek() == ("id", "REC") and self.peek(1) == ("op", ")") and self.peek(2) == ("op", "->"):
+                self.i += 2  # "(REC)->field" as libtraceevent's process_paren accepts it
+                k2, name = self.peek(1)
+                self.i += 2
+                if k2 != "id":
+                    raise ParseFailed("REC-> without a field name")
+                return Node("field", name)
             e = self.expr()
             self.expect(")")
             return e
@@ -318,7 +330,11 @@ def _cast_spec(type_name: str, long_size: int) -> Tuple[int, bool]:
         return 8, not unsigned
     if base in ("bool", "_Bool"):
         return 1, False
-    return 0, False
+    return _TYPEDEFS.get(t, (0, False)) if t not in ("ulong", "size_t", "ssize_t") else (long_size, t == "ssize_t")
+
+
+# Kernel typedefs that appear in casts of print fmts (C semantics; libtraceevent leaves them unchanged).
+_TYPEDEFS = {"uint": (4, False), "ushort": (2, False), "uchar": (1, False), "pid_t": (4, True), "gfp_t": (4, False)}
 
 
 # ---------------------------------------------------------------- compiled event
@@ -605,12 +621,17 @@ class Compiler:
         raise ParseFailed("buffer argument is not a field or dynamic array")
 
     def print_flags(self, n: Node) -> StrFn:
+        node, fmt = self.value_formatter(n)
+        val = self.num(node)
+        return lambda d: fmt(val(d))
+
+    def value_formatter(self, n: Node) -> Tuple[Node, Callable[[int], str]]:
+        """__print_flags/__print_symbolic: (the value's tree, value -> text) with libtraceevent's matching rules."""
         name = n.value
         is_flags = name.startswith("__print_flags")
         args = n.args
         if len(args) < 1:
             raise ParseFailed(f"{name} without arguments")
-        val = self.num(args[0])
         delim = ""
         rest = args[1:]
         if is_flags:
@@ -627,8 +648,7 @@ class Compiler:
             table.append((_flag_value(item.args[0]), item.args[1].value))
         if is_flags:
 
-            def flags(d: bytes) -> str:
-                v = val(d)
+            def flags(v: int) -> str:
                 out: List[str] = []
                 for fv, s in table:
                     if not v and fv < 0:
@@ -642,18 +662,17 @@ class Compiler:
                     text += (delim if out else "") + "0x%x" % v
                 return text
 
-            return flags
+            return args[0], flags
         lookup: Dict[int, str] = {}
         for fv, s in table:
-            lookup.setdefault(fv, s)
+            lookup.setdefault(fv & M64, s)  # libtraceevent compares as signed; the same match on 64-bit patterns
+        get = lookup.get
 
-        def symbolic(d: bytes) -> str:
-            v = val(d)
-            sv = v - (1 << 64) if v >> 63 else v
-            s = lookup.get(sv)
+        def symbolic(v: int) -> str:
+            s = get(v)
             return s if s is not None else "0x%x" % v
 
-        return symbolic
+        return args[0], symbolic
 
 
 _STRING_CALLS = {
@@ -678,9 +697,10 @@ def _const(n: Node) -> Union[int, str]:
     if n.kind == "cast":
         return _const(n.args[0])
     if n.kind == "op":
+        # Inside an expression libtraceevent reads a name with strtoll: an enum the kernel left unresolved counts 0.
         a, b = _const(n.args[0]), _const(n.args[1])
-        if not isinstance(a, int) or not isinstance(b, int):
-            raise ParseFailed("non-constant flag value")
+        a = 0 if isinstance(a, str) else a
+        b = 0 if isinstance(b, str) else b
         try:
             return Compiler.binop(n.value, lambda d: a & M64, lambda d: b & M64)(b"")
         except KeyError:
@@ -788,7 +808,7 @@ class PrintFormat:
                 fmt, args = split_print_fmt(ev.print_fmt)
             else:
                 fmt, args = fmt_text, []
-            self._render = self._compile(fmt, args, Compiler(ev, ctx))
+            self._render = self._compile(fmt, args, Compiler(ev, ctx), codegen=True)
         except (ParseFailed, RecursionError, ValueError, OverflowError) as e:
             self.failed = True
             self.reason = str(e) or type(e).__name__
@@ -868,9 +888,11 @@ class PrintFormat:
             out.append(("lit", "".join(lit), 0, False, ""))
         return out
 
-    def _compile(self, fmt: str, args: List[Node], comp: Compiler) -> Callable[[bytes], str]:
+    def _compile(self, fmt: str, args: List[Node], comp: Compiler, codegen: bool = False) -> Callable[[bytes], str]:
+        """Compile `fmt` with its argument trees; with `codegen`, into generated Python source (see codegen.py)."""
         items = self.parse_conversions(fmt)
         parts: List[Union[str, Callable[[bytes], str]]] = []
+        item_nodes: List[List[Node]] = []
         ai = 0
 
         def take() -> Node:
@@ -883,22 +905,31 @@ class PrintFormat:
         for kind, spec, ls, star, extra in items:
             if kind == "lit":
                 parts.append(spec)
+                item_nodes.append([])
                 continue
-            star_fn = comp.num(take()) if star else None
+            star_node = take() if star else None
+            star_fn = comp.num(star_node) if star_node is not None else None
             node = take()
+            item_nodes.append([node] if star_node is None else [star_node, node])
             if kind == "num":
                 parts.append(self._num_part(comp, node, spec, ls, extra, star_fn))
             elif kind == "str":
                 parts.append(self._str_part(comp, node, spec, star_fn))
             else:
                 parts.append(self._ptr_part(comp, node, extra))
-        if len(parts) == 1 and not isinstance(parts[0], str):
-            return parts[0]
         fns = [p if not isinstance(p, str) else (lambda s: lambda d: s)(p) for p in parts]
         if all(isinstance(p, str) for p in parts):
             text = "".join(p for p in parts if isinstance(p, str))
             return lambda d: text
-        return lambda d: "".join([f(d) for f in fns])
+        if len(parts) == 1 and not isinstance(parts[0], str):
+            slow = parts[0]
+        else:
+            slow = lambda d: "".join([f(d) for f in fns])  # noqa: E731
+        if not codegen:
+            return slow
+        from fleet.ftrace import codegen as cg
+
+        return cg.generate(self, items, item_nodes, cg.new_env(comp), slow, fns)
 
     def _num_part(
         self, comp: Compiler, node: Node, spec: str, ls: int, conv: str, star_fn: Optional[NumFn]
@@ -941,21 +972,32 @@ class PrintFormat:
             return lambda d: text
         if c in ("F", "f", "S", "s"):
             val = comp.num(node)
-            ks = self.ctx.kallsyms
-            with_off = c in ("F", "S")
-
-            def func(d: bytes) -> str:
-                v = val(d)
-                hit = ks.lookup(v)
-                if hit is None:
-                    return "0x%x" % v
-                return hit[0] + ("+0x%x" % (v - hit[1]) if with_off else "")
-
-            return func
+            func = self.symbol_formatter(c)
+            return lambda d: func(val(d))
         if c in ("M", "m", "I", "i", "U"):
             return self._field_ptr(comp, node, ext)
         val = comp.num(node)
         return lambda d: (lambda v: "0x%x" % v if v else "(nil)")(val(d))
+
+    def symbol_formatter(self, c: str) -> Callable[[int], str]:
+        """%ps/%pf (function name) or %pS/%pF (name+0xoffset) of an address via kallsyms, memoized per address."""
+        ks = self.ctx.kallsyms
+        with_off = c in ("F", "S")
+        cache: Dict[int, str] = {}
+
+        def func(v: int) -> str:
+            text = cache.get(v)
+            if text is None:
+                hit = ks.lookup(v)
+                if hit is None:
+                    text = "0x%x" % v
+                else:
+                    text = hit[0] + ("+0x%x" % (v - hit[1]) if with_off else "")
+                if len(cache) < 65536:
+                    cache[v] = text
+            return text
+
+        return func
 
     def _field_ptr(self, comp: Compiler, node: Node, ext: str) -> Callable[[bytes], str]:
         while node.kind == "cast":

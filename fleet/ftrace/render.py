@@ -14,7 +14,7 @@ COUNTER_CLOCKS = ("x86-tsc", "counter")
 def format_ts(ts: int, ns: bool = False, counter: bool = False) -> str:
     """trace-cmd's timestamp column: SECS.USECS (rounded down), SECS.NSECS with ns, raw counts for counter clocks."""
     if counter:
-        return "%d" % ts
+        return "%12d" % ts
     secs, nsec = divmod(ts, 1_000_000_000)
     if ns:
         return "%5d.%09d" % (secs, nsec)
@@ -31,15 +31,24 @@ def render_line(
     """Render an Event or Lost marker; `ts` overrides item.ts (after clock conversion); `host` adds a column."""
     prefix = f"{host}: " if host else ""
     if isinstance(item, Lost):
-        if item.count is None:
-            return f"{prefix}CPU:{item.cpu} [EVENTS DROPPED]"
-        return f"{prefix}CPU:{item.cpu} [{item.count} EVENTS DROPPED]"
-    t = format_ts(item.ts if ts is None else ts, ns, counter)
-    body = item.text()
-    if body.endswith("\n"):
+        # ftrace's own wording (trace_pipe, `trace`); the kernel says `[LOST EVENTS]` when it did not count them.
+        if not item.count:
+            return f"{prefix}CPU:{item.cpu} [LOST EVENTS]"
+        return f"{prefix}CPU:{item.cpu} [LOST {item.count} EVENTS]"
+    t = item.ts if ts is None else ts
+    if counter:  # libtraceevent prints raw counts as %12llu straight after the CPU column
+        tstr = "%12d" % t
+    elif ns:
+        tstr = "%5d.%09d" % divmod(t, 1_000_000_000)
+    else:
+        tstr = "%5d.%06d" % (t // 1_000_000_000, t % 1_000_000_000 // 1000)
+    dec = item.decoder
+    head, body_fn = dec.line_info(item.id)
+    body = body_fn(item.data)
+    if body[-1:] == "\n":
         body = body[:-1]
-    name = item.name + ":"
-    return "%s%16s-%-5d [%03d] %s: %-21s %s" % (prefix, item.comm, item.pid, item.cpu, t, name, body)
+    sep = "" if counter else " "
+    return f"{prefix}{dec.task_column(item.pid)} [{item.cpu:03d}]{sep}{tstr}: {head} {body}"
 
 
 class Renderer:

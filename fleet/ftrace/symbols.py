@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
+
+_KALLSYMS_LINE = re.compile(r"^\s*([0-9a-fA-F]+)\s+(\S)\s+(\S+)", re.M)
 
 
 @dataclass
@@ -17,19 +20,11 @@ class Kallsyms:
     @classmethod
     def parse(cls, text: str) -> Kallsyms:
         """Parse /proc/kallsyms text; absolute symbols and ARM '$' mapping symbols are skipped (as trace-cmd)."""
-        pairs: List[Tuple[int, str]] = []
-        for line in text.splitlines():
-            parts = line.split()
-            if len(parts) < 3:
-                continue
-            try:
-                addr = int(parts[0], 16)
-            except ValueError:
-                continue
-            kind, name = parts[1], parts[2]
-            if kind in ("A", "a") or name.startswith("$"):
-                continue
-            pairs.append((addr, name))
+        pairs: List[Tuple[int, str]] = [
+            (int(addr, 16), name)
+            for addr, kind, name in _KALLSYMS_LINE.findall(text)
+            if kind not in "Aa" and not name.startswith("$")
+        ]
         pairs.sort(key=lambda p: p[0])
         return cls([p[0] for p in pairs], [p[1] for p in pairs])
 

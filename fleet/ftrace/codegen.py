@@ -1,0 +1,206 @@
+"""Print fmts compiled to Python source: one function per event that unpacks all fixed fields with one
+`struct.Struct.unpack_from` and builds the body with one `%` formatting, the hot path of `fleet report`.
+
+Only what maps exactly onto Python is generated (integer arithmetic on unsigned 64-bit values, plain printf
+conversions); every other piece calls the closure the Compiler builds for it, so both paths print the same text.
+"""
+
+# ruff: noqa: UP031  (generated Python source is spelled with %-formatting, like the C formats it mirrors)
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Tuple
+
+from fleet.ftrace.printfmt import _LEN_BITS, _SOFTIRQ_FLAGS, M64, Compiler, Node, ParseFailed, PrintFormat, _cast_spec
+
+Render = Callable[[bytes], str]
+_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
+_FLAG_CALLS = ("__print_flags", "__print_symbolic", "__print_flags_u64", "__print_symbolic_u64")
+_ARITH = {"+": "+", "-": "-", "*": "*"}
+_BITS = {"&": "&", "|": "|", "^": "^"}
+_CMP = {"==": "==", "!=": "!=", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
+
+
+def _div(a: int, b: int) -> int:
+    return a // b if b else 0
+
+
+def _mod(a: int, b: int) -> int:
+    return a % b if b else 0
+
+
+def _shl(a: int, b: int) -> int:
+    return (a << b) & M64 if b < 64 else 0
+
+
+def _shr(a: int, b: int) -> int:
+    return a >> b if b < 64 else 0
+
+
+@dataclass
+class _Env:
+    """What the generated function needs: fields to unpack (offset, size, signed) and closures to call."""
+
+    comp: Compiler
+    reads: Dict[Tuple[int, int, bool], str] = field(default_factory=dict)
+    names: Dict[str, object] = field(default_factory=dict)
+
+    def read(self, offset: int, size: int, signed: bool) -> str:
+        key = (offset, size, signed)
+        var = self.reads.get(key)
+        if var is None:
+            var = self.reads[key] = "v%d" % len(self.reads)
+        return var
+
+    def name(self, fn: object) -> str:
+        name = "_c%d" % len(self.names)
+        self.names[name] = fn
+        return name
+
+    def call(self, fn: object) -> str:
+        return self.name(fn) + "(d)"
+
+
+def num_src(n: Node, env: _Env) -> str:
+    """Python source of an unsigned 64-bit value (libtraceevent's arithmetic), or a call of its closure."""
+    k = n.kind
+    comp = env.comp
+    if k == "num":
+        return str(n.value)
+    if k == "field":
+        f = comp.field(n.value)
+        if f is None or f.size not in _CODES:
+            return "0"
+        return env.read(f.offset, f.size, False)
+    if k == "atom":
+        return str(_SOFTIRQ_FLAGS.get(n.value, 0))
+    if k == "str":
+        return "0"
+    if k == "cast":
+        inner = num_src(n.args[0], env)
+        size, sign = _cast_spec(n.value, comp.ctx.long_size)
+        if size in (0, 8):
+            return inner
+        mask = (1 << size * 8) - 1
+        if sign:
+            top = 1 << (size * 8 - 1)
+            return "(((%s & %d) ^ %d) - %d & %d)" % (inner, mask, top, top, M64)
+        return "(%s & %d)" % (inner, mask)
+    if k == "unop" and n.value in ("-", "!", "~", "+"):
+        x = num_src(n.args[0], env)
+        return {"-": "(-%s & %d)" % (x, M64), "!": "(0 if %s else 1)" % x, "~": "(~%s & %d)" % (x, M64), "+": x}[
+            n.value
+        ]
+    if k == "cond":
+        c, a, b = (num_src(x, env) for x in n.args)
+        return "(%s if %s else %s)" % (a, c, b)
+    if k == "op":
+        op = n.value
+        a, b = num_src(n.args[0], env), num_src(n.args[1], env)
+        if op in _ARITH:
+            return "((%s %s %s) & %d)" % (a, op, b, M64)
+        if op in _BITS:
+            return "(%s %s %s)" % (a, op, b)
+        if op in _CMP:
+            return "(1 if %s %s %s else 0)" % (a, op, b)
+        if op == "&&":
+            return "(1 if %s and %s else 0)" % (a, b)
+        if op == "||":
+            return "(1 if %s or %s else 0)" % (a, b)
+        helper = {"/": "_div", "%": "_mod", "<<": "_shl", ">>": "_shr"}.get(op)
+        if helper:
+            return "%s(%s, %s)" % (helper, a, b)
+    return env.call(comp.num(n))
+
+
+def _int_conv(node: Node, spec: str, ls: int, conv: str, env: _Env) -> Tuple[str, str]:
+    """(python conversion, value source) for an integer printf conversion without `#`, `*` or `%c`."""
+    bits = _LEN_BITS[ls]
+    mask = (1 << bits) - 1
+    f = env.comp.field(node.value) if node.kind == "field" else None
+    pyconv = "d" if conv in "diu" else conv
+    if f is not None and f.size in _CODES:
+        if f.size * 8 < bits:
+            return spec + pyconv, env.read(f.offset, f.size, False)
+        if f.size * 8 == bits:
+            return spec + pyconv, env.read(f.offset, f.size, conv in "di")
+    v = num_src(node, env)
+    if conv in "di":
+        top = 1 << (bits - 1)
+        return spec + pyconv, "(((%s & %d) ^ %d) - %d)" % (v, mask, top, top)
+    return spec + pyconv, ("(%s & %d)" % (v, mask)) if bits < 64 else v
+
+
+Item = Tuple[str, str, int, bool, str]
+
+
+def generate(
+    owner: PrintFormat, items: List[Item], nodes: List[List[Node]], env: _Env, slow: Render, part_fns: List[Render]
+) -> Render:
+    """Source for the whole body: literal text and conversions in one `%` format; `slow` for short records."""
+    fmt: List[str] = []
+    vals: List[str] = []
+    for (kind, spec, ls, star, extra), args, fn in zip(items, nodes, part_fns):
+        if kind == "lit":
+            fmt.append(spec.replace("%", "%%"))
+            continue
+        node = args[-1]
+        if kind == "num" and not star and "#" not in spec and extra != "c" and -2 <= ls <= 2:
+            pyfmt, src = _int_conv(node, spec, ls, extra, env)
+            fmt.append(pyfmt)
+            vals.append(src)
+            continue
+        if kind == "str" and not star and spec == "%" and node.kind == "call" and node.value in _FLAG_CALLS:
+            value, text_of = env.comp.value_formatter(node)
+            fmt.append("%s")
+            vals.append("%s(%s)" % (env.name(text_of), num_src(value, env)))
+            continue
+        if kind == "ptr" and not star and spec == "%" and extra[:1] in ("F", "f", "S", "s") and node.kind != "str":
+            fmt.append("%s")
+            vals.append("%s(%s)" % (env.name(owner.symbol_formatter(extra[:1])), num_src(node, env)))
+            continue
+        fmt.append("%s")
+        vals.append(env.call(fn))
+    text = "".join(fmt)
+    lines = ["def _render(d):"]
+    reads = sorted(env.reads.items())
+    end = max((off + size for (off, size, _), _v in reads), default=0)
+    if reads:
+        lines.append("    if len(d) < %d: return _slow(d)" % end)
+    ns: Dict[str, object] = dict(env.names, _slow=slow, _div=_div, _mod=_mod, _shl=_shl, _shr=_shr)
+    e = ">" if env.comp.ctx.big_endian else "<"
+    groups: List[List[Tuple[Tuple[int, int, bool], str]]] = []
+    for entry in reads:
+        (off, size, _s) = entry[0]
+        for g in groups:  # fields that overlap (one field read two ways) go into another unpack
+            last_off, last_size, _ = g[-1][0]
+            if off >= last_off + last_size:
+                g.append(entry)
+                break
+        else:
+            groups.append([entry])
+    for gi, g in enumerate(groups):
+        code = e
+        pos = 0
+        for (off, size, signed), _v in g:
+            code += ("%dx" % (off - pos) if off > pos else "") + (_CODES[size].lower() if signed else _CODES[size])
+            pos = off + size
+        ns["_S%d" % gi] = struct.Struct(code).unpack_from
+        lines.append("    %s, = _S%d(d, 0)" % (", ".join(v for _k, v in g), gi))
+    if vals:
+        lines.append("    return %r %% (%s,)" % (text, ", ".join(vals)))
+    else:
+        lines.append("    return %r" % text.replace("%%", "%"))
+    try:
+        code_obj = compile("\n".join(lines), "<print fmt>", "exec")
+    except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:
+        raise ParseFailed("print fmt too complex to compile: %s" % exc) from None
+    exec(code_obj, ns)
+    fn = ns["_render"]
+    return fn  # type: ignore[return-value]
+
+
+def new_env(comp: Compiler) -> _Env:
+    return _Env(comp)
