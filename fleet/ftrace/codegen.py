@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Tuple, cast
 
 from fleet.ftrace.printfmt import _LEN_BITS, _SOFTIRQ_FLAGS, M64, Compiler, Node, ParseFailed, PrintFormat, _cast_spec
 
@@ -198,8 +198,7 @@ def generate(
     except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:
         raise ParseFailed("print fmt too complex to compile: %s" % exc) from None
     exec(code_obj, ns)
-    fn = ns["_render"]
-    return fn  # type: ignore[return-value]
+    return cast(Render, ns["_render"])
 
 
 def new_env(comp: Compiler) -> _Env:
