@@ -12,7 +12,7 @@ from fleet.errors import FleetError
 
 # Sub-command modules under fleet.commands, in the order `fleet --help` lists them. Each has register(subparsers),
 # which adds its parser and sets `func` (a callable taking the parsed args and returning an exit code).
-COMMANDS = ["trace", "report", "export", "info", "hosts", "lab", "demo"]
+COMMANDS = ["trace", "report", "export", "info", "latency", "hosts", "lab", "demo"]
 
 EPILOG = """\
 examples:
