@@ -23,10 +23,10 @@ from fleet.tui.widgets.style import duration_ns, host_colour, human_bytes, si, s
 
 REFRESH = 0.25
 """Seconds between batches taken from the feed (all updates in between are coalesced)."""
-SPARK = 16
+SPARK = 12
 COLUMNS = (
-    f"{'HOST':<16} {'STATE':<12} {'KERNEL':<18} {'CLOCK':<8} {'OFFSET ± UNC':>20} {'EVENTS/S':>9} "
-    f"{'RATE':<{SPARK}} {'BYTES':>10} {'LOST':>8} {'MAXLAT':>8}  ERROR"
+    f"{'HOST':<16} {'STATE':<11} {'KERNEL':<14} {'CLOCK':<6} {'OFFSET ± UNC':>17} {'EVENTS/S':>8} "
+    f"{'RATE':<{SPARK}} {'BYTES':>9} {'LOST':>6} {'MAXLAT':>7}  ERROR"
 )
 FAILED = ("error", "lost link")
 
@@ -35,15 +35,15 @@ def host_line(row: HostRow, colour: str) -> Text:
     s = row.status
     out = Text(no_wrap=True, overflow="crop")
     out.append(f"{s.host[:16]:<16} ", style=f"bold {colour}")
-    out.append(f"{s.state[:12]:<12} ", style="bold red" if s.state in FAILED else "")
-    out.append(f"{s.kernel[:18]:<18} {s.trace_clock[:8]:<8} ")
+    out.append(f"{s.state[:11]:<11} ", style="bold red" if s.state in FAILED else "")
+    out.append(f"{s.kernel[:14]:<14} {s.trace_clock[:6]:<6} ")
     off = "-" if s.offset_ns is None else f"{duration_ns(s.offset_ns)} ± {duration_ns(s.uncertainty_ns)}"
-    out.append(f"{off:>20} {si(row.rate):>9} ")
+    out.append(f"{off:>17} {si(row.rate):>8} ")
     out.append(sparkline(row.rates, SPARK), style=colour)
-    out.append(f" {human_bytes(s.bytes):>10} ")
-    out.append(f"{s.lost:>8}", style="bold red" if s.lost else "")
+    out.append(f" {human_bytes(s.bytes):>9} ")
+    out.append(f"{s.lost:>6}", style="bold red" if s.lost else "")
     lat = "-" if s.max_latency_us is None else f"{s.max_latency_us:.0f}us"
-    out.append(f" {lat:>8}  ")
+    out.append(f" {lat:>7}  ")
     cause = s.errors[-1] if s.errors else (s.detail if s.state in FAILED else "")
     out.append(cause, style="red")
     return out
