@@ -113,7 +113,12 @@ class Setup:
             elif "copy_trace_marker" in config and copy:
                 raise AgentError(protocol.E_UNSUPPORTED, "this kernel has no options/copy_trace_marker")
             elif copy:
-                self.notices.append("copy_trace_marker unavailable: top-level trace_marker writes are not copied")
+                self.notices.append(
+                    "kernel lacks options/copy_trace_marker: programs' writes to the top-level trace_marker (and "
+                    f"trace_marker_raw) are NOT recorded; have them write to {self.buf.path('trace_marker')} "
+                    "(or trace_marker_raw) instead, or record the top-level buffer (fleet trace --top-level) "
+                    "when no other tool uses it"
+                )
         for key, rel in (("buffer_size_kb", "buffer_size_kb"), ("tracing_thresh", "tracing_thresh")):
             if key in config:
                 self.set(rel, int(config[key]))

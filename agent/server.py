@@ -253,6 +253,8 @@ class Server:
     def on_sync(self, req: Dict[str, Any]) -> None:
         self.need_state("sync", "ready", "configured", "running", "stopping")
         fd = self.marker_fd if req.get("marker", True) else None
+        if fd is not None and self.setup is not None and self.setup.buf.read("tracing_on").strip() == "0":
+            fd = None  # a traceoff trigger stopped the buffer: a marker write would fail (EBADF); clocks only
         text = sync_text(self.session, self.sync_n)
         path = self.setup.buf.path("trace_marker") if self.setup else ""
         sample = sync_sample(fd, path, text)

@@ -29,6 +29,10 @@ from fleet.transport.fanout import Fanout, FanoutOptions
 from fleet.transport.session import DONE, SessionSettings
 from fleet.transport.ssh import SshOptions
 from fleet.transport.target import Target
+from fleet.triggers.outcome import print_trigger_outcome
+from fleet.triggers.setup import select_stop_hosts, stop_spec, trigger_config, trigger_hosts
+from fleet.triggers.spec import StopSpec
+from fleet.triggers.watch import TriggerWatch
 
 
 class EventAction(argparse.Action):
@@ -143,7 +147,44 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--max-connects", type=int, default=16, metavar="N", help="hosts connecting at the same time (default 16)"
     )
     parser.add_argument("--no-tui", action="store_true", help="plain progress lines instead of the live view")
+    parser.add_argument(
+        "--top-level",
+        action="store_true",
+        help="record the top-level buffer instead of a private instance, when no other tool uses it (programs' "
+        "trace_marker writes then arrive on kernels without options/copy_trace_marker)",
+    )
+    add_stop_args(parser)
     parser.set_defaults(func=run, event_specs=[])
+
+
+def add_stop_args(parser: argparse.ArgumentParser) -> None:
+    """Cross-host triggers and the flight recorder (fleet.triggers)."""
+    group = parser.add_argument_group(
+        "cross-host triggers",
+        "A kernel `traceoff` trigger on EVENT in each --stop-hosts host's instance; when one fires, its agent "
+        "notices within milliseconds and every other host is stopped. The run records who fired and when "
+        "(RUN/trigger.json), and the propagation to each host is printed.",
+    )
+    group.add_argument("--stop-all-on", metavar="EVENT", help="stop every host when EVENT fires (print, sys:event)")
+    group.add_argument(
+        "--stop-match",
+        metavar="REGEX",
+        help="only print events (markers) whose text matches (literal text with . .* ^ $: the kernel's glob)",
+    )
+    group.add_argument("--stop-filter", metavar="EXPR", help="kernel filter on EVENT's fields, e.g. 'prev_prio < 10'")
+    group.add_argument("--stop-hosts", metavar="PATTERN", help="hosts that carry the trigger (default: every host)")
+    group.add_argument(
+        "--stop-all-above",
+        metavar="LATENCY",
+        help="with a latency tracer (-p wakeup_rt, irqsoff, ...): stop every host when one records a maximum "
+        "latency at or above LATENCY (e.g. 500us, 2ms)",
+    )
+    group.add_argument("--keep", type=float, metavar="S", help="keep only the last S seconds before the trigger")
+    group.add_argument(
+        "--flight-recorder",
+        action="store_true",
+        help="overwrite-mode buffers, read from every host only when tracing stops (a trigger, --duration, Ctrl-C)",
+    )
 
 
 def trace_config(args: argparse.Namespace) -> Dict[str, Any]:
@@ -196,6 +237,7 @@ class TraceRequest:
     ssh: SshOptions = field(default_factory=SshOptions)
     max_connects: int = 16
     command: List[str] = field(default_factory=list)
+    stop: StopSpec = field(default_factory=StopSpec)
     sync: str = SYNC_AUTO
     host_clocks: Dict[str, str] = field(default_factory=dict)
     """Host -> trace clock overriding config["trace_clock"] (the inventory's fleet_trace_clock)."""
@@ -219,8 +261,11 @@ def execute(req: TraceRequest, progress: PlainProgress) -> Path:
     if req.host_clocks:
         recorded["host_clocks"] = dict(req.host_clocks)
     writer = RunWriter.create(req.output, recorded, req.markers, req.command, session, protocol.PROTOCOL_VERSION)
-    host_config = {name: {"trace_clock": clock} for name, clock in req.host_clocks.items()}
+    host_config: Dict[str, Dict[str, Any]] = {name: {"trace_clock": clock} for name, clock in req.host_clocks.items()}
+    for name in trigger_hosts(req):
+        host_config.setdefault(name, {}).update(trigger_config(req.stop))
     settings = SessionSettings(session, req.config, req.markers, host_config, sync_interval=req.sync_interval)
+    settings.defer_reading = req.stop.flight_recorder
     with agent_build(req.targets) as build:
         try:
             asyncio.run(_trace(req, writer, settings, progress, build))
@@ -237,6 +282,12 @@ async def _trace(
     build: Optional[deploy.AgentBuild],
 ) -> None:
     fanout = Fanout(req.targets, writer, settings, FanoutOptions(req.ssh, req.max_connects), progress, build)
+    if req.stop.active:
+        watch = TriggerWatch(
+            req.stop, set(trigger_hosts(req)), fanout.stop, writer.path, progress.line, fanout.sessions
+        )
+        for session in fanout.sessions:
+            session.on_event = watch.on_event
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
     interrupts = 0
@@ -294,6 +345,8 @@ def report_outcome(path: Path, stream: Any = None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     config = trace_config(args)
+    if args.top_level:
+        config["top_level"] = True
     if args.duration is not None and args.duration <= 0:
         raise UsageError("--duration must be positive")
     if args.sync_interval <= 0:
@@ -312,11 +365,17 @@ def run(args: argparse.Namespace) -> int:
         command=["fleet", *sys.argv[1:]] if sys.argv else [],
         sync=args.sync,
         host_clocks=host_clocks_for(args.hosts, args.inventory),
+        stop=stop_spec(args, config),
     )
+    if req.stop.active:
+        req.stop.hosts = ",".join(select_stop_hosts(args.stop_hosts, targets, args.inventory))
     # The live view (TUI) is another issue; plain lines whenever it cannot or should not run.
     progress = PlainProgress(sys.stdout)
     if not (args.no_tui or not os.isatty(sys.stdout.fileno())):
         progress.line("(live view not available yet: plain progress)")
     progress.line(f"{len(targets)} host(s): {', '.join(t.name for t in targets)} -> {req.output}")
     path = execute(req, progress)
-    return report_outcome(path)
+    code = report_outcome(path)
+    if req.stop.active:
+        print_trigger_outcome(path, req.stop)
+    return code

@@ -54,6 +54,8 @@ class SessionSettings:
     configure_timeout: float = 60.0
     stop_timeout: float = 60.0
     credit_batch: int = protocol.INITIAL_CREDITS // 2
+    defer_reading: bool = False
+    """Flight recorder: the agents read their (overwrite-mode) buffers only at stop."""
 
 
 class StartGate:
@@ -101,6 +103,10 @@ class HostSession:
         self.data_frames = 0
         self.metadata_end = False
         self.started = False
+        self.on_event: Optional[Callable[[str, Dict[str, Any], int], None]] = None
+        self.stop_first = False
+        """Set before `stop` when a trigger fired: the STOP request goes out before the final syncs."""
+        """Called with (host, event frame, arrival ns) for each agent event frame (cross-host triggers)."""
 
     # --- state -----------------------------------------------------------------------------------------------
     def set_state(self, state: str, detail: str = "") -> None:
@@ -135,6 +141,8 @@ class HostSession:
             self.metadata_end = True
         elif kind == protocol.EVENT:
             self.writer.frame(frame)
+            if self.on_event is not None:
+                self.on_event(self.name, frame, rx)
             self.progress(self.name, "note", f"{frame.get('kind', 'event')}: {frame.get('message', '')}")
         elif kind == protocol.ERROR:
             self.writer.frame(frame)
@@ -215,7 +223,7 @@ class HostSession:
             await self.request(protocol.SHUTDOWN)
             self.set_state(DONE, "stopped before tracing started")
             return
-        await self.request(protocol.START)
+        await self.request(protocol.START, **({"defer": True} if self.settings.defer_reading else {}))
         entry.started_ns = time.monotonic_ns()
         self.started = True
         self.set_state(TRACING)
@@ -224,11 +232,18 @@ class HostSession:
         for text in self.settings.markers:
             await self.marker(text)
         await self._trace_until_stop()
-        self.set_state(STOPPING)
+        if self.stop_first:
+            # A trigger fired elsewhere: stop tracing at once; the final round trips follow (clocks only).
+            await self.request(protocol.STOP, self.settings.stop_timeout)
+            entry.stopped_ns = time.monotonic_ns()
+            self.set_state(STOPPING)
+        else:
+            self.set_state(STOPPING)
         for _ in range(self.settings.sync_final):
             await self.sync()
-        await self.request(protocol.STOP, self.settings.stop_timeout)
-        entry.stopped_ns = time.monotonic_ns()
+        if not self.stop_first:
+            await self.request(protocol.STOP, self.settings.stop_timeout)
+            entry.stopped_ns = time.monotonic_ns()
         await self.request(protocol.SHUTDOWN)
         self.set_state(DONE)
 

@@ -1,0 +1,43 @@
+"""From `--stop-all-on/--stop-match/--stop-all-above` to the kernel triggers the trigger hosts get."""
+
+from __future__ import annotations
+
+import pytest
+
+from fleet.cli import main
+from fleet.errors import UsageError
+from fleet.triggers.setup import parse_latency_us, trigger_config
+from fleet.triggers.spec import StopSpec, kernel_triggers, regex_to_glob
+
+
+def test_a_match_becomes_a_kernel_glob_on_the_markers_buf() -> None:
+    assert regex_to_glob("boom") == "*boom*"
+    assert regex_to_glob("^req .* failed$") == "req * failed*"  # the kernel appends "\n" to markers
+    assert regex_to_glob(r"a\.b.c") == "*a.b?c*"
+
+
+def test_a_regex_the_kernel_cannot_express_is_refused_before_tracing() -> None:
+    with pytest.raises(UsageError, match="kernel filters with globs"):
+        regex_to_glob(r"req (\d+)")
+
+
+def test_trigger_hosts_get_a_traceoff_trigger_with_the_filter() -> None:
+    spec = StopSpec(event="print", match="boom")
+    assert kernel_triggers(spec) == ['ftrace:print:traceoff if buf ~ "*boom*"']
+    spec = StopSpec(event="sched:sched_switch", filter="prev_prio < 10")
+    assert trigger_config(spec) == {"triggers": ["sched:sched_switch:traceoff if prev_prio < 10"]}
+
+
+def test_stop_all_above_sets_the_latency_tracers_threshold_in_microseconds() -> None:
+    assert [parse_latency_us(t) for t in ("500us", "2ms", "750", "1.5ms")] == [500, 2000, 750, 1500]
+    assert trigger_config(StopSpec(above_us=500)) == {"tracing_thresh": 500}
+
+
+def test_stop_all_above_without_a_latency_tracer_is_a_usage_error(capsys: pytest.CaptureFixture) -> None:
+    assert main(["trace", "-e", "sched:sched_switch", "--stop-all-above", "500us", "--duration", "1"]) == 2
+    assert "--stop-all-above needs a latency tracer" in capsys.readouterr().err
+
+
+def test_refinements_without_a_trigger_are_a_usage_error(capsys: pytest.CaptureFixture) -> None:
+    assert main(["trace", "-e", "sched:sched_switch", "--stop-match", "boom", "--duration", "1"]) == 2
+    assert "refine --stop-all-on" in capsys.readouterr().err
