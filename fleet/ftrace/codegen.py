@@ -1,7 +1,7 @@
 """Print fmts compiled to Python source: one function per event that unpacks all fixed fields with one
 `struct.Struct.unpack_from` and builds the body with one `%` formatting, the hot path of `fleet report`.
 
-Only what maps exactly onto Python is generated (integer arithmetic on unsigned 64-bit values, plain printf
+Only what maps exactly onto Python is generated (C integer arithmetic on the fields' values, plain printf
 conversions); every other piece calls the closure the Compiler builds for it, so both paths print the same text.
 """
 
@@ -13,7 +13,17 @@ import struct
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Tuple, cast
 
-from fleet.ftrace.printfmt import _LEN_BITS, _SOFTIRQ_FLAGS, M64, Compiler, Node, ParseFailed, PrintFormat, _cast_spec
+from fleet.ftrace.printfmt import (
+    _LEN_BITS,
+    _SOFTIRQ_FLAGS,
+    Compiler,
+    Node,
+    ParseFailed,
+    PrintFormat,
+    _cast_spec,
+    c_div,
+    c_mod,
+)
 
 Render = Callable[[bytes], str]
 _CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
@@ -23,20 +33,12 @@ _BITS = {"&": "&", "|": "|", "^": "^"}
 _CMP = {"==": "==", "!=": "!=", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
 
 
-def _div(a: int, b: int) -> int:
-    return a // b if b else 0
-
-
-def _mod(a: int, b: int) -> int:
-    return a % b if b else 0
-
-
 def _shl(a: int, b: int) -> int:
-    return (a << b) & M64 if b < 64 else 0
+    return a << b if 0 <= b < 64 else 0
 
 
 def _shr(a: int, b: int) -> int:
-    return a >> b if b < 64 else 0
+    return a >> b if 0 <= b < 64 else 0
 
 
 @dataclass
@@ -73,7 +75,7 @@ def num_src(n: Node, env: _Env) -> str:
         f = comp.field(n.value)
         if f is None or f.size not in _CODES:
             return "0"
-        return env.read(f.offset, f.size, False)
+        return env.read(f.offset, f.size, f.signed)
     if k == "atom":
         return str(_SOFTIRQ_FLAGS.get(n.value, 0))
     if k == "str":
@@ -81,18 +83,16 @@ def num_src(n: Node, env: _Env) -> str:
     if k == "cast":
         inner = num_src(n.args[0], env)
         size, sign = _cast_spec(n.value, comp.ctx.long_size)
-        if size in (0, 8):
+        if size == 0:
             return inner
         mask = (1 << size * 8) - 1
         if sign:
             top = 1 << (size * 8 - 1)
-            return "(((%s & %d) ^ %d) - %d & %d)" % (inner, mask, top, top, M64)
+            return "(((%s & %d) ^ %d) - %d)" % (inner, mask, top, top)
         return "(%s & %d)" % (inner, mask)
     if k == "unop" and n.value in ("-", "!", "~", "+"):
         x = num_src(n.args[0], env)
-        return {"-": "(-%s & %d)" % (x, M64), "!": "(0 if %s else 1)" % x, "~": "(~%s & %d)" % (x, M64), "+": x}[
-            n.value
-        ]
+        return {"-": "(-%s)" % x, "!": "(0 if %s else 1)" % x, "~": "(~%s)" % x, "+": x}[n.value]
     if k == "cond":
         c, a, b = (num_src(x, env) for x in n.args)
         return "(%s if %s else %s)" % (a, c, b)
@@ -100,7 +100,7 @@ def num_src(n: Node, env: _Env) -> str:
         op = n.value
         a, b = num_src(n.args[0], env), num_src(n.args[1], env)
         if op in _ARITH:
-            return "((%s %s %s) & %d)" % (a, op, b, M64)
+            return "(%s %s %s)" % (a, op, b)
         if op in _BITS:
             return "(%s %s %s)" % (a, op, b)
         if op in _CMP:
@@ -109,7 +109,7 @@ def num_src(n: Node, env: _Env) -> str:
             return "(1 if %s and %s else 0)" % (a, b)
         if op == "||":
             return "(1 if %s or %s else 0)" % (a, b)
-        helper = {"/": "_div", "%": "_mod", "<<": "_shl", ">>": "_shr"}.get(op)
+        helper = {"/": "c_div", "%": "c_mod", "<<": "_shl", ">>": "_shr"}.get(op)
         if helper:
             return "%s(%s, %s)" % (helper, a, b)
     return env.call(comp.num(n))
@@ -121,11 +121,11 @@ def _int_conv(node: Node, spec: str, ls: int, conv: str, env: _Env) -> Tuple[str
     mask = (1 << bits) - 1
     f = env.comp.field(node.value) if node.kind == "field" else None
     pyconv = "d" if conv in "diu" else conv
-    if f is not None and f.size in _CODES:
-        if f.size * 8 < bits:
+    if f is not None and f.size in _CODES and f.size * 8 <= bits:
+        if conv in "di":  # narrower fields promote to the conversion's width keeping their sign
+            return spec + pyconv, env.read(f.offset, f.size, f.signed or f.size * 8 == bits)
+        if not f.signed or f.size * 8 == bits:
             return spec + pyconv, env.read(f.offset, f.size, False)
-        if f.size * 8 == bits:
-            return spec + pyconv, env.read(f.offset, f.size, conv in "di")
     v = num_src(node, env)
     if conv in "di":
         top = 1 << (bits - 1)
@@ -157,7 +157,7 @@ def generate(
             fmt.append("%s")
             vals.append("%s(%s)" % (env.name(text_of), num_src(value, env)))
             continue
-        if kind == "ptr" and not star and spec == "%" and extra[:1] in ("F", "f", "S", "s") and node.kind != "str":
+        if kind == "ptr" and not star and spec == "%" and extra[:1] in ("F", "f", "S", "s", "B") and node.kind != "str":
             fmt.append("%s")
             vals.append("%s(%s)" % (env.name(owner.symbol_formatter(extra[:1])), num_src(node, env)))
             continue
@@ -169,7 +169,7 @@ def generate(
     end = max((off + size for (off, size, _), _v in reads), default=0)
     if reads:
         lines.append("    if len(d) < %d: return _slow(d)" % end)
-    ns: Dict[str, object] = dict(env.names, _slow=slow, _div=_div, _mod=_mod, _shl=_shl, _shr=_shr)
+    ns: Dict[str, object] = dict(env.names, _slow=slow, c_div=c_div, c_mod=c_mod, _shl=_shl, _shr=_shr)
     e = ">" if env.comp.ctx.big_endian else "<"
     groups: List[List[Tuple[Tuple[int, int, bool], str]]] = []
     for entry in reads:

@@ -1,8 +1,9 @@
-"""`print fmt` of an event: parsed once into closures, then evaluated per record the way libtraceevent does.
+"""`print fmt` of an event: parsed once into closures, then evaluated per record as the kernel's C code does.
 
-Semantics follow libtraceevent (what `trace-cmd report -N` prints): every value is an unsigned 64-bit number,
-fields read unsigned, casts sign-extend, `%d` of a 32-bit conversion truncates; unknown helper functions make
-the event "[FAILED TO PARSE]" and its raw fields print instead.
+Values follow C (what the kernel prints in its `trace` file): signed fields are negative, casts truncate and
+sign-extend, `%d` of a 32-bit conversion truncates. Where libtraceevent (`trace-cmd report -N`) reads every field
+unsigned it prints differently for narrow negative fields; fleet follows the kernel. Helpers libtraceevent does not
+know make the event "[FAILED TO PARSE]" with its raw fields, as trace-cmd prints it.
 """
 
 # ruff: noqa: UP031  (C printf semantics are spelled with %-formatting on purpose)
@@ -296,11 +297,24 @@ class Context:
     kallsyms: Kallsyms = field(default_factory=Kallsyms)
     printk: Dict[int, str] = field(default_factory=dict)
 
-    def reader(self, size: int) -> Callable[[bytes, int], Tuple[int, ...]]:
+    def reader(self, size: int, signed: bool = False) -> Callable[[bytes, int], Tuple[int, ...]]:
         code = {1: "B", 2: "H", 4: "I", 8: "Q"}.get(size)
         if code is None:
-            return lambda d, o: (int.from_bytes(d[o : o + size], "big" if self.big_endian else "little"),)
-        return struct.Struct((">" if self.big_endian else "<") + code).unpack_from
+            big = self.big_endian
+            return lambda d, o: (int.from_bytes(d[o : o + size], "big" if big else "little", signed=signed),)
+        return struct.Struct((">" if self.big_endian else "<") + (code.lower() if signed else code)).unpack_from
+
+
+def c_div(a: int, b: int) -> int:
+    """C division: truncates toward zero; by zero gives 0 (libtraceevent does not crash either)."""
+    if not b:
+        return 0
+    q = abs(a) // abs(b)
+    return q if (a < 0) == (b < 0) else -q
+
+
+def c_mod(a: int, b: int) -> int:
+    return a - c_div(a, b) * b if b else 0
 
 
 def _signed(v: int, bits: int) -> int:
@@ -374,7 +388,8 @@ class Compiler:
             f = self.field(n.value)
             if f is None:
                 return lambda d: 0
-            rd = self.ctx.reader(f.size) if f.size in (1, 2, 4, 8) else None
+            # C semantics (what the kernel prints): a signed field's value is negative, an unsigned one is not
+            rd = self.ctx.reader(f.size, f.signed) if f.size in (1, 2, 4, 8) else None
             off, end = f.offset, f.offset + f.size
             if rd is None:
                 return lambda d: 0
@@ -385,25 +400,16 @@ class Compiler:
         if k == "str":
             return lambda d: 0
         if k == "cast":
-            inner = self.num(n.args[0])
-            size, sign = _cast_spec(n.value, self.ctx.long_size)
-            if size == 0 or size == 8:
-                return inner
-            bits = size * 8
-            mask = (1 << bits) - 1
-            if sign:
-                top = 1 << (bits - 1)
-                return lambda d: ((inner(d) & mask) ^ top) - top & M64
-            return lambda d: inner(d) & mask
+            return self._cast_fn(n.value, self.num(n.args[0]))
         if k == "unop":
             x = self.num(n.args[0])
             op = n.value
             if op == "-":
-                return lambda d: -x(d) & M64
+                return lambda d: -x(d)
             if op == "!":
                 return lambda d: 0 if x(d) else 1
             if op == "~":
-                return lambda d: ~x(d) & M64
+                return lambda d: ~x(d)
             if op == "+":
                 return x
             raise ParseFailed(f"unary {op} is not supported")
@@ -423,16 +429,16 @@ class Compiler:
     @staticmethod
     def binop(op: str, a: NumFn, b: NumFn) -> NumFn:
         table: Dict[str, NumFn] = {
-            "+": lambda d: (a(d) + b(d)) & M64,
-            "-": lambda d: (a(d) - b(d)) & M64,
-            "*": lambda d: (a(d) * b(d)) & M64,
-            "/": lambda d: (lambda x, y: x // y if y else 0)(a(d), b(d)),
-            "%": lambda d: (lambda x, y: x % y if y else 0)(a(d), b(d)),
+            "+": lambda d: a(d) + b(d),
+            "-": lambda d: a(d) - b(d),
+            "*": lambda d: a(d) * b(d),
+            "/": lambda d: c_div(a(d), b(d)),
+            "%": lambda d: c_mod(a(d), b(d)),
             "&": lambda d: a(d) & b(d),
             "|": lambda d: a(d) | b(d),
             "^": lambda d: a(d) ^ b(d),
-            "<<": lambda d: (lambda x, y: (x << y) & M64 if y < 64 else 0)(a(d), b(d)),
-            ">>": lambda d: (lambda x, y: x >> y if y < 64 else 0)(a(d), b(d)),
+            "<<": lambda d: (lambda x, y: x << y if 0 <= y < 64 else 0)(a(d), b(d)),
+            ">>": lambda d: (lambda x, y: x >> y if 0 <= y < 64 else 0)(a(d), b(d)),
             "==": lambda d: int(a(d) == b(d)),
             "!=": lambda d: int(a(d) != b(d)),
             "<": lambda d: int(a(d) < b(d)),
@@ -480,13 +486,13 @@ class Compiler:
 
     def _cast_fn(self, type_name: str, inner: NumFn) -> NumFn:
         size, sign = _cast_spec(type_name, self.ctx.long_size)
-        if size in (0, 8):
+        if size == 0:
             return inner
         bits = size * 8
         mask = (1 << bits) - 1
         if sign:
             top = 1 << (bits - 1)
-            return lambda d: ((inner(d) & mask) ^ top) - top & M64
+            return lambda d: ((inner(d) & mask) ^ top) - top
         return lambda d: inner(d) & mask
 
     def sizeof(self, words: List[Tuple[str, str]]) -> NumFn:
@@ -649,6 +655,7 @@ class Compiler:
         if is_flags:
 
             def flags(v: int) -> str:
+                v &= M64  # the kernel's __print_flags takes an unsigned long
                 out: List[str] = []
                 for fv, s in table:
                     if not v and fv < 0:
@@ -669,6 +676,7 @@ class Compiler:
         get = lookup.get
 
         def symbolic(v: int) -> str:
+            v &= M64  # the kernel's __print_symbolic takes an unsigned long
             s = get(v)
             return s if s is not None else "0x%x" % v
 
@@ -970,7 +978,7 @@ class PrintFormat:
         if node.kind == "str":  # a trace_printk string argument printed with %p prints the string
             text = node.value
             return lambda d: text
-        if c in ("F", "f", "S", "s"):
+        if c in ("F", "f", "S", "s", "B"):
             val = comp.num(node)
             func = self.symbol_formatter(c)
             return lambda d: func(val(d))
@@ -980,7 +988,7 @@ class PrintFormat:
         return lambda d: (lambda v: "0x%x" % v if v else "(nil)")(val(d))
 
     def symbol_formatter(self, c: str) -> Callable[[int], str]:
-        """%ps/%pf (function name) or %pS/%pF (name+0xoffset) of an address via kallsyms, memoized per address."""
+        """%ps/%pf (function name), %pS/%pF (name+0xoffset) or %pB (name+0xoffset/0xsize) via kallsyms, memoized."""
         ks = self.ctx.kallsyms
         with_off = c in ("F", "S")
         cache: Dict[int, str] = {}
@@ -988,6 +996,13 @@ class PrintFormat:
         def func(v: int) -> str:
             text = cache.get(v)
             if text is None:
+                if c == "B":  # the kernel's sprint_backtrace: symbol of addr-1, `name+0xOFF/0xSIZE`
+                    hit = ks.lookup(v - 1)
+                    size = ks.size_at(v - 1)
+                    text = "0x%x" % v if hit is None else "%s+%#x/%#x" % (hit[0], v - hit[1], size)
+                    if len(cache) < 65536:
+                        cache[v] = text
+                    return text
                 hit = ks.lookup(v)
                 if hit is None:
                     text = "0x%x" % v
@@ -1053,7 +1068,7 @@ def _pointer_ext(fmt: str, i: int) -> int:
     """How many characters after %p belong to the conversion (libtraceevent's parse_arg_format_pointer)."""
     c = fmt[i : i + 1]
     nxt = fmt[i + 1 : i + 2]
-    if c in ("F", "S", "f", "s"):
+    if c in ("F", "S", "f", "s", "B"):  # libtraceevent leaves %pB to plain %p; fleet prints it as the kernel does
         return 1
     if c in ("M", "m"):
         return 2 if nxt in ("R", "F") else 1

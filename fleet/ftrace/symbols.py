@@ -35,6 +35,13 @@ class Kallsyms:
             return None
         return self.names[i], self.addrs[i]
 
+    def size_at(self, addr: int) -> int:
+        """Size of the symbol covering `addr` as the kernel's kallsyms computes it (up to the next symbol)."""
+        i = bisect.bisect_right(self.addrs, addr) - 1
+        if i < 0 or i >= len(self.addrs) - 1:
+            return 0
+        return self.addrs[i + 1] - self.addrs[i]
+
 
 def parse_printk_formats(text: str) -> Dict[int, str]:
     """`ADDR : "fmt"` lines -> {addr: fmt}, quotes and one trailing `\\n` stripped (as libtraceevent does)."""

@@ -98,14 +98,13 @@ def record(val: int, flags: int, name: bytes) -> bytes:
     return body + name + b"\0"
 
 
-def test_print_fmt_follows_libtraceevent_semantics() -> None:
+def test_print_fmt_follows_the_kernels_c_semantics() -> None:
     ev = parse_format(FMT, "demo")
     pf = PrintFormat(ev, Context())
     assert not pf.failed
-    # fields read unsigned (as libtraceevent): -1 neither matches { -1, ... } nor is < 0
-    assert pf.render(record(-1, 5 | 8, b"x")) == (
-        "bash val=-1 u=4294967295 x=ffffffff name=x f=A|C|0x8 s=0xffffffff t=pos"
-    )
+    # a signed field is negative (as in the kernel's C code): -1 matches { -1, ... } and is < 0
+    # (libtraceevent reads fields unsigned and prints s=0xffffffff t=pos here)
+    assert pf.render(record(-1, 5 | 8, b"x")) == ("bash val=-1 u=4294967295 x=ffffffff name=x f=A|C|0x8 s=MINUS t=neg")
 
 
 def test_unknown_helper_prints_raw_fields() -> None:
