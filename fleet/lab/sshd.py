@@ -29,7 +29,7 @@ def config_text(host: LabHost, host_key: Path, authorized_keys: Path, pid_file: 
 ListenAddress {host.address}:22
 HostKey {host_key}
 PidFile {pid_file}
-AuthorizedKeysFile {authorized_keys}
+AuthorizedKeysFile {authorized_keys} .ssh/authorized_keys
 PermitRootLogin prohibit-password
 PubkeyAuthentication yes
 PasswordAuthentication no
