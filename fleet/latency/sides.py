@@ -47,6 +47,8 @@ class SideMatcher:
         except re.error as exc:
             raise UsageError(f"bad regular expression {side.match!r}: {exc}") from None
         self._buf_offset: Dict[int, int] = {}
+        # Markers are matched as bytes (no decode per event) when the pattern is plain ASCII.
+        self.bregex = re.compile(side.match.encode()) if side.match and side.match.isascii() else None
 
     def ids(self, decoder: Decoder) -> Set[int]:
         """Ids of the events this side names, among the formats of one host's metadata."""
@@ -76,10 +78,19 @@ class SideMatcher:
                 return None
         key = ""
         if self.regex is not None:
-            m = self.regex.search(self.text(event))
-            if m is None:
-                return None
-            key = m.group(1) if self.regex.groups else ""
+            off = self._buf_offset.get(event.id)
+            if off is not None and self.bregex is not None:
+                data = event.data
+                end = data.find(b"\0", off)
+                bm = self.bregex.search(data, off, len(data) if end < 0 else end)
+                if bm is None:
+                    return None
+                key = bm.group(1).decode("utf-8", "replace") if self.bregex.groups else ""
+            else:
+                m = self.regex.search(self.text(event))
+                if m is None:
+                    return None
+                key = m.group(1) if self.regex.groups else ""
         if self.side.key_field:
             fields = fields if fields is not None else event.fields()
             value = fields.get(self.side.key_field)

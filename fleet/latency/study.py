@@ -12,6 +12,7 @@ from fleet.ftrace.events import Decoder, Lost
 from fleet.latency.pairing import Pair, Pairer
 from fleet.latency.scan import select_events
 from fleet.latency.sides import Side, SideMatcher
+from fleet.latency.timeline import FastAligned, fast
 from fleet.merge import merge_hosts
 from fleet.record.reader import Run
 
@@ -56,7 +57,7 @@ class StudyResult:
         return out
 
 
-def _bound(models: Dict[str, ClockModel]) -> Optional[Callable[[str, int], float]]:
+def _bound(models: Dict[str, FastAligned]) -> Optional[Callable[[str, int], float]]:
     if not models:
         return None
 
@@ -70,6 +71,7 @@ def _bound(models: Dict[str, ClockModel]) -> Optional[Callable[[str, int], float
 def run_study(run: Run, spec: StudySpec, models: Dict[str, ClockModel]) -> StudyResult:
     """Pair spec.start with spec.end over `run` (models: host -> clock model; {} keeps raw timestamps)."""
     start, end = SideMatcher(spec.start), SideMatcher(spec.end)
+    quick = fast(models)
     result = StudyResult(spec)
     streams: Dict[str, Sequence[Iterable[Any]]] = {}
     start_ids: Dict[str, Set[int]] = {}
@@ -91,12 +93,13 @@ def run_study(run: Run, spec: StudySpec, models: Dict[str, ClockModel]) -> Study
     for name, model in models.items():
         if name in streams and not model.aligned_ok:
             result.notes.append(f"{name}: clock not aligned ({'; '.join(model.notes)})")
-    pairer = Pairer(_bound(models))
+    pairer = Pairer(_bound(quick))
     lost: Counter = Counter()
     events = 0
     add_from, add_to = pairer.add_from, pairer.add_to
     item: Any
-    for name, ts, item in merge_hosts(streams, {h: m for h, m in models.items() if h in streams}):
+    aligned: Dict[str, Any] = {h: m for h, m in quick.items() if h in streams}
+    for name, ts, item in merge_hosts(streams, aligned):
         if isinstance(item, Lost):
             lost[name] += item.count or 1
             continue
