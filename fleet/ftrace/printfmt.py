@@ -1242,13 +1242,15 @@ def make_bprint_args(fmt: str, data: bytes, buf_off: int, ctx: Context) -> List[
                 break
             if c == "l":
                 ls += 1
+            elif c == "h":
+                ls -= 1
             elif c == "L":
                 ls = 2
-            elif c.isdigit() or c in ".#+":
+            elif c.isdigit() or c in ".#+-":
                 pass
             elif c in "zZ":
                 ls = 1
-            elif c == "p" or c in "duixXo" or c == "*":
+            elif c == "p" or c in "duixXoc" or c == "*":
                 string = False
                 if c == "p":
                     ls = 1
@@ -1265,8 +1267,15 @@ def make_bprint_args(fmt: str, data: bytes, buf_off: int, ctx: Context) -> List[
                     args.append(Node("str", data[pos:end].decode("utf-8", "replace")))
                     pos = end + 1
                     break
-                vsize = 4 if c == "*" else {0: 4, 1: ctx.long_size, 2: 8}.get(ls, ls)
-                pos = (pos + 3) & ~3
+                # the kernel's vbin_printf: char 1 byte, short 2, int 4, long, long long 8 (at 4-byte alignment)
+                if c == "*":
+                    vsize = 4
+                elif c == "c":
+                    vsize = 1
+                else:
+                    vsize = {-2: 1, -1: 2, 0: 4, 1: ctx.long_size, 2: 8}.get(ls, 4)
+                align = min(vsize, 4)
+                pos = (pos + align - 1) & ~(align - 1)
                 if pos + vsize > size:
                     return args
                 v = rd4(data, pos)[0] if vsize == 4 else ctx.reader(vsize)(data, pos)[0]
