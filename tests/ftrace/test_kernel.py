@@ -6,12 +6,16 @@ from __future__ import annotations
 import glob
 import os
 import re
+import struct
 import time
 from collections import Counter
 from typing import Dict, Iterator, List, Tuple
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from fleet.errors import DecodeError
 from fleet.ftrace.events import Decoder, Event
 from fleet.ftrace.meta import TraceMeta
 from tests.conftest import TRACEFS, have_tracefs, need
@@ -157,3 +161,30 @@ def test_pages_of_a_real_instance_decode_to_the_kernels_own_trace_text(instance:
     missing = Counter(expected) - Counter(got)
     extra = Counter(got) - Counter(expected)
     assert not missing and not extra, (list(missing)[:5], list(extra)[:5])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_fuzzed_records_of_real_formats_render_text_without_raising(tracefs: str, data: st.DataObject) -> None:
+    dec = _all_formats_decoder(tracefs)
+    ids = sorted(dec._index())
+    event_id = data.draw(st.sampled_from(ids))
+    payload = data.draw(st.binary(max_size=160))
+    record = struct.pack("<HBBi", event_id & 0xFFFF, 0, 0, 1) + payload
+    try:
+        text = Event(0, 0, event_id, 1, 0, 0, record, dec).text()
+    except DecodeError:
+        return
+    assert isinstance(text, str)
+
+
+_DECODERS: Dict[str, Decoder] = {}
+
+
+def _all_formats_decoder(tracefs: str) -> Decoder:
+    """One decoder over every format of this kernel, shared by the fuzzing examples (parsing them takes a second)."""
+    if tracefs not in _DECODERS:
+        systems = [d for d in os.listdir(os.path.join(tracefs, "events")) if d != "ftrace"]
+        systems = [d for d in systems if os.path.isdir(os.path.join(tracefs, "events", d))]
+        _DECODERS[tracefs] = Decoder(tracefs_meta(tracefs, systems))
+    return _DECODERS[tracefs]
