@@ -1,63 +1,16 @@
-"""`fleet report`'s engine: sources of ring-buffer streams, their merge on one time line, text and JSON lines output.
-
-A source (a trace.dat file today, a fleet run directory later) yields `Stream`s: one per host and buffer, with its
-TraceMeta, its pages per CPU and its timestamp mapping. Events of all streams and CPUs are decoded lazily and merged
-by timestamp (ties: stream order, then CPU), as `trace-cmd report` merges CPUs.
-"""
+"""`fleet report`'s printer: the merged events of a source (fleet.sources) as ftrace text lines or JSON lines."""
 
 from __future__ import annotations
 
 import fnmatch
-import heapq
 import json
 from dataclasses import dataclass, field
-from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Optional, Protocol, Set, Tuple
+from typing import IO, Any, Dict, List, Optional, Set, Tuple
 
 from fleet.errors import UsageError
-from fleet.ftrace.events import Decoder, Event, Lost
-from fleet.ftrace.meta import TraceMeta
+from fleet.ftrace.events import Decoder, Lost
 from fleet.ftrace.render import render_line
-from fleet.tracedat.reader import TraceDat
-
-
-@dataclass
-class Stream:
-    """One ring buffer of one host: its metadata, its pages per CPU and how its timestamps reach the time line."""
-
-    host: Optional[str]
-    """Fleet host name; None for a plain trace.dat file."""
-    meta: TraceMeta
-    pages: Dict[int, Iterable[bytes]]
-    """CPU -> its pages in order (whole, or truncated to header + commit)."""
-    timestamp: Optional[Callable[[int, int], int]]
-    """(raw ring-buffer timestamp, cpu) -> the value to sort and print (clock corrections, counter conversion);
-    None when the raw value is used as it is."""
-    raw_counts: bool = False
-    """True when timestamps are counter values (x86-tsc, counter without TSC2NSEC): printed as plain integers."""
-
-
-class Source(Protocol):
-    """Anything that yields streams; the report merges all of them on one time line."""
-
-    def streams(self) -> Iterator[Stream]: ...
-
-    def close(self) -> None: ...
-
-
-class TraceDatSource:
-    """A trace.dat file: one stream per buffer (top level first), host None."""
-
-    def __init__(self, path: str) -> None:
-        self.dat = TraceDat.open(path)
-
-    def streams(self) -> Iterator[Stream]:
-        for buf in self.dat.buffers:
-            pages: Dict[int, Iterable[bytes]] = {cpu: buf.pages(cpu) for cpu in buf.cpus}
-            conv = None if buf.timestamp_is_identity else buf.timestamp
-            yield Stream(None, buf.meta, pages, conv, raw_counts=not buf.in_usecs)
-
-    def close(self) -> None:
-        self.dat.close()
+from fleet.merge import Source, merged
 
 
 @dataclass
@@ -104,40 +57,6 @@ class _EventFilter:
             hit = any(fnmatch.fnmatchcase(name, g) or fnmatch.fnmatchcase(full, g) for g in self.globs)
             self._cache[key] = hit
         return hit
-
-
-# One merged item: (timestamp, stream index, cpu, sequence number within the CPU, lost events just before it (None
-# if none), the event or None). The first four are unique, so tuples compare without reaching the objects.
-_Item = Tuple[int, int, int, int, Optional[Lost], Optional[Event]]
-
-
-def _cpu_items(index: int, stream: Stream, cpu: int, decoder: Decoder) -> Iterator[_Item]:
-    """Decoded items of one CPU with display timestamps; a loss marker rides on the event that follows it."""
-    conv = stream.timestamp
-    pending: Optional[Lost] = None
-    seq = 0
-    for item in decoder.decode_pages(cpu, stream.pages[cpu]):
-        if isinstance(item, Lost):
-            pending = item
-            continue
-        seq += 1
-        yield (item.ts if conv is None else conv(item.ts, cpu), index, cpu, seq, pending, item)
-        pending = None
-    if pending is not None:
-        yield (pending.ts if conv is None else conv(pending.ts, cpu), index, cpu, seq + 1, pending, None)
-
-
-def merged(streams: List[Stream], decoders: List[Decoder], cpus: Optional[Set[int]]) -> Iterator[_Item]:
-    """All items of all streams and CPUs in timestamp order (ties: stream, then CPU)."""
-    its = [
-        _cpu_items(i, s, cpu, decoders[i])
-        for i, s in enumerate(streams)
-        for cpu in sorted(s.pages)
-        if cpus is None or cpu in cpus
-    ]
-    if len(its) == 1:
-        return its[0]
-    return heapq.merge(*its)
 
 
 def _lost_line(cpu: int, lost: Lost) -> str:

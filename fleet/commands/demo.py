@@ -12,7 +12,7 @@ from fleet.commands.trace import TraceRequest, default_run_dir, execute, report_
 from fleet.errors import FleetError
 from fleet.inventory import load_inventory
 from fleet.progress import PlainProgress
-from fleet.record.source import RunSource
+from fleet.sources import RunSource
 from fleet.transport.ssh import SshOptions
 from fleet.transport.target import Target
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import sys
-from pathlib import Path
 
-from fleet.errors import UsageError
-from fleet.report import ReportOptions, Source, TraceDatSource, parse_cpu_list, report
+from fleet.report import ReportOptions, parse_cpu_list, report
+from fleet.sources import open_source
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,19 +28,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="GLOB",
         help="only events whose name or system:name matches (repeatable), e.g. -e 'sched:*' -e irq_handler_entry",
     )
+    parser.add_argument(
+        "--hosts", metavar="PATTERN", help="a run: only hosts the pattern selects (inventory patterns: 'lab/*,!lab/h3')"
+    )
+    parser.add_argument(
+        "--raw-time",
+        action="store_true",
+        help="a run: each host's own trace-clock timestamps instead of the aligned time line (see `fleet info`)",
+    )
     parser.add_argument("--format", choices=["text", "jsonl"], default="text", help="output format (default text)")
     parser.set_defaults(func=run)
-
-
-def open_source(path: str) -> Source:
-    """A run directory (fleet trace -o DIR) or a trace.dat file."""
-    if os.path.isdir(path):
-        if not os.path.exists(os.path.join(path, "manifest.json")):
-            raise UsageError(f"{path} is a directory but not a fleet run (no manifest.json)")
-        from fleet.record.source import RunSource
-
-        return RunSource(Path(path))
-    return TraceDatSource(path)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         events=list(args.event),
         format=args.format,
     )
-    source = open_source(args.source)
+    source = open_source(args.source, args.hosts, aligned=not args.raw_time)
     out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="replace", newline="\n", write_through=False)
     try:
         report(source, options, out)

@@ -21,11 +21,11 @@ from fleet.errors import FleetError
 from fleet.ftrace.events import Decoder, Event
 from fleet.ftrace.render import format_ts
 from fleet.ftrace.ringbuf import split_pages
+from fleet.merge import Stream, cpu_items
 from fleet.record.frames import read_frame_at
 from fleet.record.payload import frame_pages_blob
 from fleet.record.reader import HostRun
-from fleet.record.source import RunSource
-from fleet.report import Stream, _cpu_items
+from fleet.sources import RunSource
 
 CHECKPOINT = 256
 """Merged rows between checkpoints: a row is decoded after skipping at most this many rows of its stream."""
@@ -180,7 +180,7 @@ class RunIndex:
             pages = _Pages(cache, i, self.hostruns[i], cpu, 0, 0)
             cursors.append(pages)
             stream = Stream(self.hosts[i], self.streams[i].meta, {cpu: pages}, self.streams[i].timestamp)
-            its.append(self._track(k, pages, _cpu_items(i, stream, cpu, decoders[i])))
+            its.append(self._track(k, pages, cpu_items(i, stream, cpu, decoders[i])))
         counts = array("q", bytes(8 * len(self.keys)))
         is_marker: Dict[Tuple[int, int], bool] = {}
         for n, (ts, i, cpu, _seq, lost, event) in enumerate(heapq.merge(*its)):
@@ -249,7 +249,7 @@ class RunIndex:
             return iter(())
         pages = _Pages(cache, i, self.hostruns[i], cpu, self.page_frame[k][p], self.page_no[k][p])
         stream = Stream(self.hosts[i], self.streams[i].meta, {cpu: pages}, self.streams[i].timestamp)
-        items = _cpu_items(i, stream, cpu, self.decoders[i])
+        items = cpu_items(i, stream, cpu, self.decoders[i])
         return itertools.islice(items, seq - self.page_seq[k][p], None)
 
     def iter_rows(self, start: int, stop: Optional[int] = None, cache: Optional[_FrameCache] = None) -> Iterator[Row]:

@@ -7,8 +7,8 @@ import random
 from pathlib import Path
 
 from fleet.ftrace.render import render_line
-from fleet.record.source import RunSource
 from fleet.report import ReportOptions, report
+from fleet.sources import RunSource
 from fleet.tui.run_index import CHECKPOINT, RunIndex
 
 
