@@ -33,7 +33,10 @@ def host_sync_markers(host: HostRun) -> Dict[str, int]:
     decoder = Decoder(host.meta)
     found: Dict[str, int] = {}
     for cpu in host.cpus:
-        for text, ts in find_sync_markers(decoder.decode_pages(cpu, host.pages(cpu))).items():
+        # Pages are self-contained (each carries its own base timestamp), so only pages holding a marker's text
+        # need decoding: a quick byte search skips the rest of the run.
+        pages = (page for page in host.pages(cpu) if SYNC_PREFIX in page)
+        for text, ts in find_sync_markers(decoder.decode_pages(cpu, pages)).items():
             found.setdefault(text, ts)
     return found
 

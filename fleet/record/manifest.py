@@ -33,6 +33,9 @@ class HostEntry:
     instance: str = ""
     trace_clock: str = ""
     boot_id: str = ""
+    paths: List[str] = field(default_factory=list)
+    """The inventory's group chains down to the host ("all/lab/h1"): `--hosts PATTERN` works on a run as on the
+    inventory."""
     capabilities: Dict[str, Any] = field(default_factory=dict)
     started_ns: Optional[int] = None
     """Coordinator CLOCK_MONOTONIC when the host acknowledged start."""

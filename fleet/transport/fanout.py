@@ -30,6 +30,7 @@ def host_entry(target: Target) -> HostEntry:
         address=target.address,
         port=target.port or (0 if target.is_local else 22),
         user=target.user or "",
+        paths=list(target.paths),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,8 @@ class Target:
     become: bool = False
     become_user: str = "root"
     python: Optional[str] = None
+    paths: Tuple[str, ...] = ()
+    """The inventory's group chains down to this host ("all/lab/h1"), kept so a run can be filtered by pattern."""
 
     @property
     def is_local(self) -> bool:
@@ -41,6 +43,7 @@ class Target:
             become=host.become,
             become_user=host.become_user,
             python=host.python_interpreter,
+            paths=tuple(host.paths),
         )
 
 
