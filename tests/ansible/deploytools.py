@@ -59,3 +59,30 @@ def table_rows(output: str) -> List[List[str]]:
             break
         rows.append(line.split(None, 6))
     return rows
+
+
+def download_wheels(directory: Path, python_version: str) -> Path:
+    """Binary wheels of msgpack and zstandard for CPython `python_version` on x86-64 (a board's wheel bundle)."""
+    subprocess.run(
+        [
+            "pip",
+            "download",
+            "-q",
+            "--only-binary",
+            ":all:",
+            "--implementation",
+            "cp",
+            "--python-version",
+            python_version,
+            "--platform",
+            "manylinux2014_x86_64",
+            "-d",
+            str(directory),
+            "msgpack",
+            "zstandard",
+        ],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    return directory

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 from conftest import have_lab, need
-from deploytools import download_debs, fleet, table_rows, user_inventory
+from deploytools import download_debs, download_wheels, fleet, table_rows, user_inventory
 
 from fleet.deploy import WRAPPER, installed_pyz
+from fleet.deploy.installed import SITE_DIR
 from fleet.lab import Lab, keys
 from fleet.transport.deploy import AgentBuild, build_agent
 
@@ -164,3 +165,25 @@ def test_unreachable_host_is_named_and_the_others_complete(
     assert "Connection refused" in rows["h2"][6]
     assert rows["h1"][1] == "ok" and rows["h3"][1] in ("ok", "changed")
     assert "h2        unreachable:" in out  # the live progress line names it too
+
+
+def test_wheel_bundle_installs_without_a_package_manager(
+    lab: Lab, first_run: tuple[int, str], agent_build: AgentBuild, tmp_path: Path
+) -> None:
+    need(shutil.which("pip") is not None, "needs pip to fetch the wheel bundle")
+    version = ssh(lab, "h3", "/usr/bin/python3 -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])'")[1].strip()
+    wheels = download_wheels(tmp_path / "wheels", version)
+    code, out = fleet(
+        *[a if a != "lab/*" else "lab/h3" for a in deploy_args(lab, agent_build)],
+        "-e",
+        "fleet_agent_python_packages_from=wheels",
+        "-e",
+        f"fleet_agent_wheel_dir={wheels}",
+    )
+    assert code == 0, out
+    # The wrapper's environment: the wheels' modules come first, Debian's python3-msgpack is not what runs.
+    script = "import msgpack, zstandard; print(msgpack.__file__); print(zstandard.__file__)"
+    rc, text, err = ssh(lab, "h3", f"env -i PYTHONPATH={SITE_DIR} /usr/bin/python3 -s -c '{script}'")
+    assert rc == 0, err
+    assert [line.split("/")[:6] for line in text.splitlines()] == [["", "usr", "local", "lib", "fleet", "site"]] * 2
+    assert ssh(lab, "h3", f"{WRAPPER} probe")[0] == 0
