@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Dict, List, Optional, Sequence, Type, Union
 
+from agent.instance import is_stale
 from fleet.lab import impair as impairment
 from fleet.lab import keys, naming, sshd
 from fleet.lab.errors import LabError
@@ -329,7 +330,8 @@ class Lab:
         return self.leftovers()
 
     def leftovers(self) -> List[str]:
-        """Namespaces, links of this lab and fleet-* tracefs instances that exist now (for tear-down reports)."""
+        """Namespaces and links of this lab, and agent instances whose owner is gone, that exist now (for tear-down
+        reports). Instances of agents still running belong to other runs on this shared kernel, not to the lab."""
         left = [
             f"namespace {n}"
             for n in run(["ip", "netns", "list"], check=False).split()
@@ -337,7 +339,7 @@ class Lab:
         ]
         left += [f"link {n}" for n in _link_names() if naming.link_re(self.name).match(n)]
         if TRACEFS_INSTANCES.is_dir():
-            left += [f"tracefs instance {p.name}" for p in TRACEFS_INSTANCES.iterdir() if p.name.startswith("fleet-")]
+            left += [f"tracefs instance {p.name}" for p in TRACEFS_INSTANCES.iterdir() if is_stale(p.name)]
         return left
 
     def __enter__(self) -> Lab:
