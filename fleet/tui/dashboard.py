@@ -83,20 +83,23 @@ class DashboardApp(App[None]):
         self.note = ""
         self._host_rows: List[HostRow] = []
         self._tail_rows: List[TailEvent] = []
+        # Kept, not queried: a query runs on the current screen, which is not this one under help or details.
+        self.summary = Static(id="summary")
+        self.hosts_list = LineList(self._host_line, id="hosts")
+        self.tail_list = LineList(self._tail_line, id="tail")
+        self.tail_list.follow = True
         self.redraws = 0
         """Ticks that changed the screen (the bench counts them)."""
 
     def compose(self) -> ComposeResult:
-        yield Static(id="summary")
+        yield self.summary
         yield Static(Text(COLUMNS, no_wrap=True, overflow="crop"), classes="header")
-        yield LineList(self._host_line, id="hosts")
-        tail = LineList(self._tail_line, id="tail")
-        tail.follow = True
-        yield tail
+        yield self.hosts_list
+        yield self.tail_list
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#hosts", LineList).focus()
+        self.hosts_list.focus()
         self.set_interval(REFRESH, self.tick)
         self.tick()
 
@@ -109,12 +112,12 @@ class DashboardApp(App[None]):
         if batch.messages:
             self.note = batch.messages[-1]
         self._host_rows = self.model.rows()
-        hosts = self.query_one("#hosts", LineList)
+        hosts = self.hosts_list
         hosts.set_count(len(self._host_rows))
         hosts.refresh()
         if not self.model.paused or self._tail_rows == []:
             self._tail_rows = self.model.tail_lines()
-            self.query_one("#tail", LineList).set_count(len(self._tail_rows))
+            self.tail_list.set_count(len(self._tail_rows))
         if isinstance(self.screen, HostDetailScreen):
             self.screen.refresh_detail(now)
         self._summary()
@@ -132,7 +135,7 @@ class DashboardApp(App[None]):
             text += f"  tail dropped {self.feed.dropped_tail}"
         if self.note:
             text += f"  | {self.note}"
-        self.query_one("#summary", Static).update(Text(text, no_wrap=True, overflow="ellipsis"))
+        self.summary.update(Text(text, no_wrap=True, overflow="ellipsis"))
 
     def say(self, note: str) -> None:
         self.note = note
@@ -185,7 +188,7 @@ class DashboardApp(App[None]):
 
     def action_pause(self) -> None:
         self.model.set_paused(not self.model.paused)
-        tail = self.query_one("#tail", LineList)
+        tail = self.tail_list
         self._tail_rows = self.model.tail_lines()
         tail.set_count(len(self._tail_rows))
         tail.follow = not self.model.paused
@@ -196,11 +199,11 @@ class DashboardApp(App[None]):
         self.say("tail paused: scroll back with the arrows, p resumes" if self.model.paused else "tail resumed")
 
     def action_switch(self) -> None:
-        hosts, tail = self.query_one("#hosts", LineList), self.query_one("#tail", LineList)
+        hosts, tail = self.hosts_list, self.tail_list
         (tail if hosts.has_focus else hosts).focus()
 
     def action_detail(self) -> None:
-        hosts = self.query_one("#hosts", LineList)
+        hosts = self.hosts_list
         if not self._host_rows:
             return
         host = self._host_rows[min(hosts.cursor, len(self._host_rows) - 1)].status.host

@@ -80,18 +80,23 @@ class ViewerApp(App[None]):
         self._rows: OrderedDict[int, Row] = OrderedDict()
         self._host_index: Dict[str, int] = {h: i for i, h in enumerate(self.index.hosts)}
         self.counter = any(s.raw_counts for s in self.index.streams)
+        # Kept, not queried: a query runs on the current screen, which is not this one under help or a prompt.
+        self.status_bar = Static(id="status")
+        self.lanes = Lanes(self.index.hosts, self.index.host_ts, self.counter, id="lanes")
+        self.events = LineList(self._line, id="events")
+        self.fields_panel = FieldsPanel(id="fields")
 
     # --- layout --------------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Static(id="status")
-        yield Lanes(self.index.hosts, self.index.host_ts, self.counter, id="lanes")
+        yield self.status_bar
+        yield self.lanes
         with Horizontal(id="main"):
-            yield LineList(self._line, id="events")
-            yield FieldsPanel(id="fields")
+            yield self.events
+            yield self.fields_panel
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#events", LineList).focus()
+        self.events.focus()
         self.build_index()
         self.set_interval(0.2, self._poll_index)
         self._poll_index()
@@ -101,12 +106,12 @@ class ViewerApp(App[None]):
         self.index.build()
 
     def _poll_index(self) -> None:
-        table = self.query_one("#events", LineList)
+        table = self.events
         n = len(self.index) if self.kept is None else len(self.kept)
         if n != table.count:
             table.set_count(n)
             if len(self.index):
-                self.query_one(Lanes).set_span(self.index.ts[0], self.index.ts[len(self.index) - 1])
+                self.lanes.set_span(self.index.ts[0], self.index.ts[len(self.index) - 1])
             self._show_cursor()
         self._status()
 
@@ -116,7 +121,7 @@ class ViewerApp(App[None]):
     # --- rows ----------------------------------------------------------------------------------------------
     @property
     def table(self) -> LineList:
-        return self.query_one("#events", LineList)
+        return self.events
 
     def row_of(self, n: int) -> int:
         """Merged row number of visible line n."""
@@ -184,8 +189,8 @@ class ViewerApp(App[None]):
 
     def _show_cursor(self) -> None:
         row = self.current_row()
-        self.query_one(FieldsPanel).show(row)
-        self.query_one(Lanes).set_cursor(row.ts if row else None)
+        self.fields_panel.show(row)
+        self.lanes.set_cursor(row.ts if row else None)
         self._status()
 
     def _status(self) -> None:
@@ -202,7 +207,7 @@ class ViewerApp(App[None]):
         )
         if self.message:
             text += f"  | {self.message}"
-        self.query_one("#status", Static).update(Text(text, no_wrap=True, overflow="ellipsis"))
+        self.status_bar.update(Text(text, no_wrap=True, overflow="ellipsis"))
 
     def say(self, message: str) -> None:
         self.message = message
@@ -217,7 +222,7 @@ class ViewerApp(App[None]):
         self.push_screen(HelpScreen("fleet view", keys_of(self.BINDINGS)))
 
     def action_toggle_fields(self) -> None:
-        panel = self.query_one(FieldsPanel)
+        panel = self.fields_panel
         panel.display = not panel.display
 
     def action_jump(self) -> None:

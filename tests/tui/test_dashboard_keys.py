@@ -179,3 +179,17 @@ def test_feed_keeps_the_latest_record_per_host_and_a_bounded_tail() -> None:
     assert [e.line for e in batch.tail] == ["2", "3", "4"]
     assert feed.dropped_tail == 2
     assert feed.take(2.0).hosts == []
+
+
+async def test_updates_keep_arriving_under_the_help_and_detail_screens() -> None:
+    feed = fleet_feed()
+    app = DashboardApp(feed)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        feed.host(HostStatus("d4", "connecting"))
+        app.tick()
+        await pilot.press("escape", "enter")
+        feed.host(HostStatus("e5", "connecting"))
+        app.tick()
+        assert sorted(app.model.hosts) == ["a1", "b2", "c3", "d4", "e5"]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
+
 from tests.conftest import need
 
 WIDTH, HEIGHT = 160, 50

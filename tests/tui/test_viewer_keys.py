@@ -203,3 +203,13 @@ async def test_q_quits(small_run: Path) -> None:
 def test_parse_time_absolute_and_relative() -> None:
     assert parse_time("12.5", 7) == 12_500_000_000
     assert parse_time("+0.000001", 7) == 1007
+
+
+async def test_the_index_poll_runs_under_the_help_screen(small_run: Path) -> None:
+    app = ViewerApp(small_run)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("question_mark")
+        app._poll_index()
+        await pilot.press("escape")
+        assert "events 471" in status(app)

@@ -71,6 +71,8 @@ class LineList(ScrollView, can_focus=True):
             self.cursor = clamped
             return
         self._scroll_to_cursor()
+        # Again once the layout caught up: a virtual size set in the same tick is not yet scrollable to.
+        self.call_after_refresh(self._scroll_to_cursor)
         self.refresh()
         self.post_message(self.Moved(self, new))
 
