@@ -33,6 +33,21 @@ _BITS = {"&": "&", "|": "|", "^": "^"}
 _CMP = {"==": "==", "!=": "!=", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
 
 
+def _ptr(v: int) -> str:
+    """A plain %p as libtraceevent prints it (the kernel hashes pointers unless hash-ptr is off)."""
+    return "0x%x" % (v & 0xFFFFFFFFFFFFFFFF) if v else "(nil)"
+
+
+def _dstr(d: bytes, loc: int) -> str:
+    """__get_str of a __data_loc field whose 32-bit word is `loc` (length << 16 | offset)."""
+    off = loc & 0xFFFF
+    length = loc >> 16
+    if not length or off + length > len(d):
+        return ""
+    end = d.find(b"\0", off)
+    return (d[off:end] if end >= 0 else d[off:]).decode("utf-8", "replace")
+
+
 def _shl(a: int, b: int) -> int:
     return a << b if 0 <= b < 64 else 0
 
@@ -161,6 +176,16 @@ def generate(
             fmt.append("%s")
             vals.append("%s(%s)" % (env.name(owner.symbol_formatter(extra[:1])), num_src(node, env)))
             continue
+        if kind == "ptr" and not star and spec == "%" and extra == "" and node.kind != "str":
+            fmt.append("%s")
+            vals.append("_ptr(%s)" % num_src(node, env))
+            continue
+        if kind == "str" and not star and node.kind == "call" and node.value == "__get_str" and len(node.args) == 1:
+            f = env.comp.field(node.args[0].value) if node.args[0].kind in ("atom", "field") else None
+            if f is not None and f.size == 4 and f.is_dynamic and not f.is_relative:
+                fmt.append(spec + "s")
+                vals.append("_dstr(d, %s)" % env.read(f.offset, 4, False))
+                continue
         fmt.append("%s")
         vals.append(env.call(fn))
     text = "".join(fmt)
@@ -169,7 +194,9 @@ def generate(
     end = max((off + size for (off, size, _), _v in reads), default=0)
     if reads:
         lines.append("    if len(d) < %d: return _slow(d)" % end)
-    ns: Dict[str, object] = dict(env.names, _slow=slow, c_div=c_div, c_mod=c_mod, _shl=_shl, _shr=_shr)
+    ns: Dict[str, object] = dict(
+        env.names, _slow=slow, c_div=c_div, c_mod=c_mod, _shl=_shl, _shr=_shr, _ptr=_ptr, _dstr=_dstr
+    )
     e = ">" if env.comp.ctx.big_endian else "<"
     groups: List[List[Tuple[Tuple[int, int, bool], str]]] = []
     for entry in reads:

@@ -653,8 +653,17 @@ class Compiler:
                 raise ParseFailed(f'{name}: malformed {{value, "name"}} entry')
             table.append((_flag_value(item.args[0]), item.args[1].value))
         if is_flags:
+            memo: Dict[int, str] = {}
 
             def flags(v: int) -> str:
+                text = memo.get(v)
+                if text is None:
+                    text = flags_of(v)
+                    if len(memo) < 4096:
+                        memo[v] = text
+                return text
+
+            def flags_of(v: int) -> str:
                 v &= M64  # the kernel's __print_flags takes an unsigned long
                 out: List[str] = []
                 for fv, s in table:
