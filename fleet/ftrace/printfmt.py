@@ -994,7 +994,7 @@ class PrintFormat:
         if c in ("M", "m", "I", "i", "U"):
             return self._field_ptr(comp, node, ext)
         val = comp.num(node)
-        return lambda d: (lambda v: "0x%x" % v if v else "(nil)")(val(d))
+        return lambda d: (lambda v: "0x%x" % (v & M64) if v else "(nil)")(val(d))
 
     def symbol_formatter(self, c: str) -> Callable[[int], str]:
         """%ps/%pf (function name), %pS/%pF (name+0xoffset) or %pB (name+0xoffset/0xsize) via kallsyms, memoized."""
