@@ -115,6 +115,9 @@ def run_deploy(
     if returncode not in (0, 2, 4) and not any(h.seen for h in folder.results.values()):
         tail = log.read_text(errors="replace").strip().splitlines()[-3:] if log.exists() else []
         raise DeployError(f"ansible-playbook exited {returncode}: {' / '.join(tail) or 'no output'} (log: {log})")
+    if returncode == 0 and log_path is None:
+        shutil.rmtree(work, ignore_errors=True)  # the log is kept only when something failed
+        return folder.outcome(returncode, None)
     return folder.outcome(returncode, str(log))
 
 
