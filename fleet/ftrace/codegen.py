@@ -91,6 +91,12 @@ def num_src(n: Node, env: _Env) -> str:
         if f is None or f.size not in _CODES:
             return "0"
         return env.read(f.offset, f.size, f.signed)
+    if k == "index" and n.args[0].kind == "field" and n.args[1].kind == "num":
+        f = comp.field(n.args[0].value)
+        if f is not None and f.is_array and not f.is_dynamic and f.elem_size in _CODES:
+            off = f.offset + n.args[1].value * f.elem_size
+            if off + f.elem_size <= f.offset + f.size:  # a constant index inside a fixed array: one more field
+                return env.read(off, f.elem_size, f.signed)
     if k == "atom":
         return str(_SOFTIRQ_FLAGS.get(n.value, 0))
     if k == "str":

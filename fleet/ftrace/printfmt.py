@@ -464,6 +464,7 @@ class Compiler:
                 return lambda d: 0
             es = f.elem_size or ls
             off0 = f.offset
+            signed = f.signed
 
             def offset(d: bytes) -> int:
                 return off0 + right(d) * es
@@ -472,13 +473,14 @@ class Compiler:
             f = self._dyn_field(base)
             es = f.elem_size or ls
             span = self.dyn_span(f)
+            signed = False
 
             def offset(d: bytes) -> int:
                 return span(d)[0] + right(d)
 
         else:
             raise ParseFailed("indexing something that is not a field")
-        rd = self.ctx.reader(es)
+        rd = self.ctx.reader(es, signed and es in (1, 2, 4, 8))
         val: NumFn = lambda d: (lambda o: rd(d, o)[0] if o + es <= len(d) else 0)(offset(d))  # noqa: E731
         if typecast is not None:
             return self._cast_fn(typecast.value, val)
