@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 
 from fleet.clocksync.align import SYNC_MODES
@@ -12,7 +13,7 @@ from fleet.errors import UsageError
 from fleet.latency.pairing import PAIRING_RULES
 
 EPILOG = f"""\
-{PAIRING_RULES}.
+{textwrap.fill(PAIRING_RULES + ".", 116)}
 
 keys: --key FIELD (both sides; or --from-key/--to-key) takes an event field's value; --from-match/--to-match REGEX
 is searched in the event's text (a marker's own text for print events) and its first group is the key. With both,

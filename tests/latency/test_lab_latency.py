@@ -109,3 +109,32 @@ def test_five_ms_added_on_the_link_moves_p50_by_five_ms(runs: Dict, capsys: Any)
     delayed = json.loads(study(runs["delayed"][0], capsys, "--format", "json"))
     assert delayed["count"] == COUNT
     assert abs((delayed["p50_ns"] - plain["p50_ns"]) - 5_000_000) <= 200_000, (plain["p50_ns"], delayed["p50_ns"])
+
+
+@pytest.mark.lab
+def test_a_live_study_fed_from_the_merged_stream_finds_the_same_pairs(runs: Dict, capsys: Any) -> None:
+    from fleet.ftrace.events import Decoder, Event
+    from fleet.latency.live import LiveStudy
+    from fleet.latency.sides import Side
+    from fleet.latency.study import StudySpec
+    from fleet.latency.timeline import clock_models
+    from fleet.merge import merge_hosts
+    from fleet.record.reader import Run
+
+    run_dir = runs["plain"][0]
+    offline = json.loads(study(run_dir, capsys, "--format", "json"))
+    run = Run.open(run_dir)
+    models = clock_models(run)
+    live = LiveStudy(
+        StudySpec(Side("print", ["h1"], match=r"req (\d+) sent"), Side("print", ["h2"], match=r"req (\d+) recv"))
+    )
+    streams = {}
+    for name in ("h1", "h2"):
+        host = run.host(name)
+        decoder = Decoder(host.meta)
+        streams[name] = [decoder.decode_pages(cpu, host.pages(cpu)) for cpu in host.cpus]
+    for name, ts, item in merge_hosts(streams, models):
+        if isinstance(item, Event):
+            live.feed(name, ts, item)
+    assert [(p.key, p.latency_ns) for p in live.pairs] == [(p["key"], p["latency_ns"]) for p in offline["pairs"]]
+    assert live.summary().p50_ns == offline["p50_ns"]

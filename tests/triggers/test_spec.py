@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+from typing import List
+
 import pytest
 
 from fleet.cli import main
 from fleet.errors import UsageError
+from fleet.triggers.record import TriggerRecord
 from fleet.triggers.setup import parse_latency_us, trigger_config
 from fleet.triggers.spec import StopSpec, kernel_triggers, regex_to_glob
+from fleet.triggers.watch import TriggerWatch
 
 
 def test_a_match_becomes_a_kernel_glob_on_the_markers_buf() -> None:
@@ -41,3 +47,34 @@ def test_stop_all_above_without_a_latency_tracer_is_a_usage_error(capsys: pytest
 def test_refinements_without_a_trigger_are_a_usage_error(capsys: pytest.CaptureFixture) -> None:
     assert main(["trace", "-e", "sched:sched_switch", "--stop-match", "boom", "--duration", "1"]) == 2
     assert "refine --stop-all-on" in capsys.readouterr().err
+
+
+def test_only_a_trigger_host_and_a_latency_at_the_threshold_stop_the_run(tmp_path: Path) -> None:
+    stop = asyncio.Event()
+    said: List[str] = []
+    watch = TriggerWatch(StopSpec(above_us=500), {"h2"}, stop, tmp_path, said.append)
+    watch.on_event("h1", {"t": "event", "kind": "max_latency", "usecs": 900, "message": "m", "at": 1}, 10)
+    watch.on_event("h2", {"t": "event", "kind": "max_latency", "usecs": 499, "message": "m", "at": 2}, 11)
+    assert not stop.is_set()
+    watch.on_event("h2", {"t": "event", "kind": "max_latency", "usecs": 500, "message": "new max", "at": 3}, 12)
+    assert stop.is_set()
+    record = TriggerRecord.load(tmp_path)
+    assert record is not None
+    assert (record.host, record.kind, record.usecs, record.host_at, record.coord_rx) == (
+        "h2",
+        "max_latency",
+        500,
+        3,
+        12,
+    )
+    assert said == ["trigger on h2 (new max): stopping every host"]
+
+
+def test_a_latency_tracer_this_kernel_lacks_fails_the_host_with_the_kernels_answer(
+    tracefs: str, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    argv = ["trace", "-p", "wakeup_rt", "--stop-all-above", "100us", "--duration", "0.5", "--no-tui"]
+    assert main(argv + ["-o", str(tmp_path / "run")]) == 1
+    out = capsys.readouterr().out
+    assert "localhost  error" in out and "tracing_thresh" in out
+    assert "trigger: none fired (the run stopped for another reason)" in out
