@@ -29,26 +29,33 @@ def render_line(
     host: Optional[str] = None,
 ) -> str:
     """Render an Event or Lost marker; `ts` overrides item.ts (after clock conversion); `host` adds a column."""
-    prefix = f"{host}: " if host else ""
     if isinstance(item, Lost):
+        prefix = f"{host}: " if host else ""
         # ftrace's own wording (trace_pipe, `trace`); the kernel says `[LOST EVENTS]` when it did not count them.
         if not item.count:
             return f"{prefix}CPU:{item.cpu} [LOST EVENTS]"
         return f"{prefix}CPU:{item.cpu} [LOST {item.count} EVENTS]"
     t = item.ts if ts is None else ts
-    if counter:  # libtraceevent prints raw counts as %12llu straight after the CPU column
-        tstr = "%12d" % t
-    elif ns:
-        tstr = "%5d.%09d" % divmod(t, 1_000_000_000)
-    else:
-        tstr = "%5d.%06d" % (t // 1_000_000_000, t % 1_000_000_000 // 1000)
     dec = item.decoder
-    head, body_fn = dec.line_info(item.id)
-    body = body_fn(item.data)
+    line = dec._lines.get(item.id) or dec.line_info(item.id)
+    task = dec._tasks.get(item.pid) or dec.task_column(item.pid)
+    body = line[1](item.data)
     if body[-1:] == "\n":
         body = body[:-1]
-    sep = "" if counter else " "
-    return f"{prefix}{dec.task_column(item.pid)} [{item.cpu:03d}]{sep}{tstr}: {head} {body}"
+    if counter:  # libtraceevent prints raw counts as %12llu straight after the CPU column
+        text = "%s [%03d]%12d: %s %s" % (task, item.cpu, t, line[0], body)
+    elif ns:
+        text = "%s [%03d] %5d.%09d: %s %s" % (task, item.cpu, t // 1_000_000_000, t % 1_000_000_000, line[0], body)
+    else:
+        text = "%s [%03d] %5d.%06d: %s %s" % (
+            task,
+            item.cpu,
+            t // 1_000_000_000,
+            t % 1_000_000_000 // 1000,
+            line[0],
+            body,
+        )
+    return f"{host}: {text}" if host else text
 
 
 class Renderer:
