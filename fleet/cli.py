@@ -12,7 +12,20 @@ from fleet.errors import FleetError
 
 # Sub-command modules under fleet.commands, in the order `fleet --help` lists them. Each has register(subparsers),
 # which adds its parser and sets `func` (a callable taking the parsed args and returning an exit code).
-COMMANDS = ["trace", "report", "export", "info", "latency", "hosts", "lab", "demo"]
+COMMANDS = [
+    "trace",
+    "report",
+    "view",
+    "monitor",
+    "export",
+    "info",
+    "latency",
+    "hosts",
+    "deploy",
+    "doctor",
+    "lab",
+    "demo",
+]
 
 EPILOG = """\
 examples:
@@ -21,7 +34,11 @@ examples:
   fleet report run1                            all hosts merged on one time line
   fleet report trace.dat --ns                  a trace-cmd file, printed like `trace-cmd report -N -t`
   fleet export run1 --format trace.dat -o out/ one trace.dat per host
+  fleet view run1                              browse the merged recording (Textual TUI)
+  fleet info run1                              per-host clock alignment: offset, drift, uncertainty
+  fleet latency run1 --from print --from-match 'req (\\d+) sent' --to print --to-match 'req (\\d+) recv'
   fleet hosts 'lab/*,!lab/h3'                  which inventory hosts a pattern selects
+  fleet deploy --hosts 'lab/*'                 install the agent with Ansible (ansible/deploy.yml)
 """
 
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Optional, TextIO
+from typing import Optional, Protocol, TextIO
+
+
+class Progress(Protocol):
+    """Where a trace reports: per-host state changes, and run-wide lines (plain text, or the dashboard)."""
+
+    def __call__(self, host: str, state: str, detail: str = "") -> None: ...
+
+    def line(self, message: str) -> None: ...
 
 
 class PlainProgress:

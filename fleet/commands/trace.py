@@ -13,14 +13,14 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 from agent import protocol
 from fleet.clocksync.align import SYNC_AUTO, SYNC_MODES
 from fleet.commands.hosts import add_inventory_arg
 from fleet.errors import UsageError
 from fleet.inventory import load_inventory
-from fleet.progress import PlainProgress
+from fleet.progress import PlainProgress, Progress
 from fleet.record.reader import Run
 from fleet.record.summary import print_summary, summarize
 from fleet.record.writer import RunWriter
@@ -253,14 +253,25 @@ def agent_build(targets: Sequence[Target]) -> Iterator[Optional[deploy.AgentBuil
         yield deploy.build_agent(Path(tmp))
 
 
-def execute(req: TraceRequest, progress: PlainProgress) -> Path:
-    """Record the run; returns its directory. Host failures are recorded, not raised."""
+def execute(
+    req: TraceRequest,
+    progress: Progress,
+    create_writer: Callable[..., RunWriter] = RunWriter.create,
+    on_fanout: Optional[Callable[[Fanout], None]] = None,
+    signals: bool = True,
+) -> Path:
+    """Record the run; returns its directory. Host failures are recorded, not raised.
+
+    Front ends take part through the hooks: `create_writer` (the dashboard taps what is written), `on_fanout` (called
+    in the coordinator's loop once the sessions exist: the dashboard's keys reach them) and `signals` (SIGINT/SIGTERM
+    stop the hosts; off where the caller is not the main thread).
+    """
     session = session_name()
     # The manifest's config is the agents' map plus how to align; agents get only their own keys.
     recorded: Dict[str, Any] = {**req.config, "sync": req.sync}
     if req.host_clocks:
         recorded["host_clocks"] = dict(req.host_clocks)
-    writer = RunWriter.create(req.output, recorded, req.markers, req.command, session, protocol.PROTOCOL_VERSION)
+    writer = create_writer(req.output, recorded, req.markers, req.command, session, protocol.PROTOCOL_VERSION)
     host_config: Dict[str, Dict[str, Any]] = {name: {"trace_clock": clock} for name, clock in req.host_clocks.items()}
     for name in trigger_hosts(req):
         host_config.setdefault(name, {}).update(trigger_config(req.stop))
@@ -268,7 +279,7 @@ def execute(req: TraceRequest, progress: PlainProgress) -> Path:
     settings.defer_reading = req.stop.flight_recorder
     with agent_build(req.targets) as build:
         try:
-            asyncio.run(_trace(req, writer, settings, progress, build))
+            asyncio.run(_trace(req, writer, settings, progress, build, on_fanout, signals))
         finally:
             writer.close()
     return req.output
@@ -278,10 +289,14 @@ async def _trace(
     req: TraceRequest,
     writer: RunWriter,
     settings: SessionSettings,
-    progress: PlainProgress,
+    progress: Progress,
     build: Optional[deploy.AgentBuild],
+    on_fanout: Optional[Callable[[Fanout], None]],
+    signals: bool,
 ) -> None:
     fanout = Fanout(req.targets, writer, settings, FanoutOptions(req.ssh, req.max_connects), progress, build)
+    if on_fanout is not None:
+        on_fanout(fanout)
     if req.stop.active:
         watch = TriggerWatch(
             req.stop, set(trigger_hosts(req)), fanout.stop, writer.path, progress.line, fanout.sessions
@@ -302,7 +317,8 @@ async def _trace(
             progress.line(f"{signame} again: aborting; the run keeps what was recorded")
             main.cancel()
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    handled = (signal.SIGINT, signal.SIGTERM) if signals else ()
+    for signum in handled:
         loop.add_signal_handler(signum, on_signal, signal.Signals(signum).name)
 
     async def announce_start() -> None:
@@ -318,7 +334,7 @@ async def _trace(
         pass
     finally:
         announcer.cancel()
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in handled:
             loop.remove_signal_handler(signum)
 
 
@@ -369,12 +385,14 @@ def run(args: argparse.Namespace) -> int:
     )
     if req.stop.active:
         req.stop.hosts = ",".join(select_stop_hosts(args.stop_hosts, targets, args.inventory))
-    # The live view (TUI) is another issue; plain lines whenever it cannot or should not run.
-    progress = PlainProgress(sys.stdout)
-    if not (args.no_tui or not os.isatty(sys.stdout.fileno())):
-        progress.line("(live view not available yet: plain progress)")
-    progress.line(f"{len(targets)} host(s): {', '.join(t.name for t in targets)} -> {req.output}")
-    path = execute(req, progress)
+    if not args.no_tui and os.isatty(sys.stdout.fileno()):
+        from fleet.tui.live import trace_with_dashboard
+
+        path = trace_with_dashboard(req)
+    else:
+        progress = PlainProgress(sys.stdout)
+        progress.line(f"{len(targets)} host(s): {', '.join(t.name for t in targets)} -> {req.output}")
+        path = execute(req, progress)
     code = report_outcome(path)
     if req.stop.active:
         print_trigger_outcome(path, req.stop)

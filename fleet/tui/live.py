@@ -161,42 +161,27 @@ class LiveTrace:
         return self.thread.is_alive()
 
     def _main(self) -> None:
-        from agent import protocol
-        from fleet.commands.trace import agent_build, session_name
-        from fleet.transport.session import SessionSettings
+        from fleet.commands.trace import execute
 
-        req = self.req
         try:
-            session = session_name()
-            writer: Any = TapRunWriter.create(
-                req.output, req.config, req.markers, req.command, session, protocol.PROTOCOL_VERSION
-            )
-            writer.feed, writer.config = self.feed, req.config
-            settings = SessionSettings(session, req.config, req.markers, sync_interval=req.sync_interval)
-            with agent_build(req.targets) as build:
-                try:
-                    asyncio.run(self._run(writer, settings, build))
-                finally:
-                    writer.close()
-            self.feed.message(f"run recorded in {req.output}")
+            execute(self.req, _FeedProgress(self.feed), self._create_writer, on_fanout=self._attach, signals=False)
+            self.feed.message(f"run recorded in {self.req.output}")
         except BaseException as exc:  # reported by join(); the dashboard shows the message meanwhile
             self.failure = exc
             self.feed.message(f"tracing failed: {exc}")
         finally:
             self.feed.finish()
 
-    async def _run(self, writer: RunWriter, settings: Any, build: Any) -> None:
-        from fleet.transport.fanout import Fanout, FanoutOptions
+    def _create_writer(self, *args: Any) -> RunWriter:
+        writer = TapRunWriter.create(*args)
+        assert isinstance(writer, TapRunWriter)
+        writer.feed, writer.config = self.feed, self.req.config
+        return writer
 
+    def _attach(self, fanout: Any) -> None:
+        """Called in the coordinator's loop once the sessions exist, so the dashboard's keys can reach them."""
         self.loop = asyncio.get_running_loop()
-        req = self.req
-        self.fanout = Fanout(
-            req.targets, writer, settings, FanoutOptions(req.ssh, req.max_connects), _no_progress, build
-        )
-        task = asyncio.ensure_future(self.fanout.run_all(req.duration))
-        await self.fanout.started()
-        writer.mark_started()
-        await task
+        self.fanout = fanout
 
     # --- controls (called from the dashboard's thread) -------------------------------------------------------
     def stop(self) -> None:
@@ -211,8 +196,17 @@ class LiveTrace:
                 asyncio.run_coroutine_threadsafe(s.marker(text), self.loop)
 
 
-def _no_progress(host: str, state: str, detail: str) -> None:
-    """States reach the dashboard through the tapped writer; nothing to print under the TUI."""
+class _FeedProgress:
+    """Host states reach the dashboard through the tapped writer; run-wide lines become dashboard messages."""
+
+    def __init__(self, feed: StatusFeed) -> None:
+        self.feed = feed
+
+    def __call__(self, host: str, state: str, detail: str = "") -> None:
+        pass
+
+    def line(self, message: str) -> None:
+        self.feed.message(message)
 
 
 def trace_with_dashboard(req: TraceRequest) -> Path:
