@@ -68,6 +68,7 @@ def test_every_request_is_paired_and_matches_the_programs_own_figure(runs: Dict,
 @pytest.mark.lab
 def test_json_has_exactly_the_documented_keys(runs: Dict, capsys: Any) -> None:
     result = json.loads(study(runs["plain"][0], capsys, "--format", "json"))
+    assert result["count"] == COUNT, result
     assert list(result) == ["count", "unmatched", "min_ns", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns", "pairs"]
     assert list(result["pairs"][0]) == [
         "key", "from_host", "to_host", "from_ts", "to_ts", "latency_ns", "uncertainty_ns"

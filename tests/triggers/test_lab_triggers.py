@@ -87,9 +87,9 @@ def test_the_propagation_to_every_other_host_is_printed_and_under_100ms(kept: Di
     assert record is not None
     hosts = record.analysis["hosts"]
     for name in ("h1", "h3"):
-        assert 0 <= hosts[name]["propagation_ns"] < 100_000_000, hosts[name]
+        assert 0 <= hosts[name]["propagation_ns"] < 100_000_000, (name, record, kept["out"])
     printed: List[str] = re.findall(r"^  (h[13]): stopped (.+?) after the trigger;", kept["out"], re.M)
-    assert [p[0] for p in printed] == ["h1", "h3"]
+    assert [p[0] for p in printed] == ["h1", "h3"], kept["out"]
     assert "trigger: h2 fired" in kept["out"]
 
 
