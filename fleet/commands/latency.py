@@ -21,6 +21,9 @@ the key is GROUP/FIELD. A side whose filter is false, whose regex does not match
 
 filters: FIELD OP VALUE joined by && and ||; OP is == != < <= > >= ~ (glob) & (bits set).
 
+Hosts that share one kernel (the namespace lab, containers) all receive every program's marker (copy_trace_marker
+copies top-level trace_marker writes into each instance): name the sides' hosts with --from-hosts/--to-hosts.
+
 Each cross-host latency carries the alignment uncertainty of its two hosts (`312.4 µs ± 1.1`, see fleet info);
 same-host pairs use one clock and carry none.
 
