@@ -4,8 +4,12 @@ saved_cmdlines, and report lines (trace-cmd's layout, the kernel's loss wording)
 from __future__ import annotations
 
 import struct
-from typing import List
+from typing import List, Tuple
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fleet.errors import DecodeError
 from fleet.ftrace.events import Decoder, Event, Lost
 from fleet.ftrace.meta import TraceMeta
 from fleet.ftrace.render import Renderer, render_line
@@ -166,3 +170,20 @@ def test_lost_events_use_the_kernels_wording() -> None:
 
 def test_unknown_event_id_prints_unknown_type() -> None:
     assert event(4242, b"").text() == "[UNKNOWN TYPE 4242]"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([1, 5, 6, 10, 11, 15, 999]), st.binary(max_size=48)), max_size=8))
+def test_fuzzed_records_through_decoder_and_render_raise_only_decode_error(records: List[Tuple[int, bytes]]) -> None:
+    body = b""
+    for event_id, payload in records:
+        rec = struct.pack("<HBBi", event_id, 0, 0, 7) + payload
+        rec += b"\0" * (-len(rec) % 4)
+        body += struct.pack("<I", (len(rec) // 4) | 1 << 5) + rec if len(rec) <= 112 else b""
+    page = struct.pack("<QQ", 1000, len(body)) + body
+    dec = decoder()
+    try:
+        for item in dec.decode_pages(0, [page]):
+            assert isinstance(render_line(item), str)
+    except DecodeError:
+        pass
