@@ -143,7 +143,10 @@ def _int_conv(node: Node, spec: str, ls: int, conv: str, env: _Env) -> Tuple[str
     f = env.comp.field(node.value) if node.kind == "field" else None
     pyconv = "d" if conv in "diu" else conv
     if f is not None and f.size in _CODES and f.size * 8 <= bits:
-        if conv in "di":  # narrower fields promote to the conversion's width keeping their sign
+        if bits == 64 and f.size <= 4:  # an int-sized vararg read as a long: its 32-bit pattern, zero-extended
+            v = env.read(f.offset, f.size, f.signed)
+            return spec + pyconv, v if f.size == 4 and not f.signed else "(%s & 4294967295)" % v
+        if conv in "di":  # narrower fields promote to int keeping their sign
             return spec + pyconv, env.read(f.offset, f.size, f.signed or f.size * 8 == bits)
         if not f.signed or f.size * 8 == bits:
             return spec + pyconv, env.read(f.offset, f.size, False)

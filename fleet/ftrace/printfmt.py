@@ -958,6 +958,11 @@ class PrintFormat:
             raise ParseFailed("bad count")
         simple = spec == "%" and star_fn is None
         bits = _LEN_BITS[ls]
+        f = comp.field(node.value) if node.kind == "field" else None
+        if f is not None and bits == 64 and 0 < f.size <= 4:
+            # C passes an int-sized field as an int: a 64-bit conversion sees its 32-bit pattern, zero-extended
+            inner = val
+            val = lambda d: inner(d) & 0xFFFFFFFF  # noqa: E731
         if simple and conv in "di":
             top = 1 << (bits - 1)
             mask = (1 << bits) - 1

@@ -296,6 +296,21 @@ def test_ternary_choosing_a_string() -> None:
     assert pf.render(int_rec(10)) == "pos"
 
 
+def test_an_int_field_printed_with_a_long_conversion_shows_its_32_bit_pattern() -> None:
+    # C passes the int as an int; %ld reads the register, whose upper half the 32-bit load cleared
+    assert compiled(INT, '"%ld %lx", REC->v, REC->v').render(int_rec(-3)) == "4294967293 fffffffd"
+
+
+def test_an_int_field_cast_to_long_keeps_its_sign() -> None:
+    assert compiled(INT, '"%ld", (long)REC->v').render(int_rec(-3)) == "-3"
+
+
+def test_a_negative_narrow_field_promotes_to_int() -> None:
+    pf = compiled([("s8 small", 8, 1, 1)], '"%d %u %x", REC->small, REC->small, REC->small')
+    # libtraceevent reads the byte unsigned and prints "252 252 fc"
+    assert pf.render(header() + b"\xfc" + bytes(3)) == "-4 4294967292 fffffffc"
+
+
 def test_signed_fields_print_their_sign_with_long_long_conversions() -> None:
     pf = compiled([("long delta", 8, 8, 1), ("s8 small", 16, 1, 1)], '"%ld %d", REC->delta, REC->small')
     assert pf.render(header() + struct.pack("<qb", -3, -4) + bytes(7)) == "-3 -4"
