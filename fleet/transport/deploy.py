@@ -1,5 +1,6 @@
-"""Getting the agent onto a host: check python3, msgpack and zstandard in one command, push the zipapp over SFTP
-only when the host lacks that exact build (content-addressed by sha256), and the argv that starts it."""
+"""Getting the agent onto a host: check python3, msgpack and zstandard in one command, use the agent `fleet deploy`
+installed when it is this exact build, else push the zipapp over SFTP only when the host lacks that build
+(content-addressed by sha256), and the argv that starts it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import List, Optional
 
 import asyncssh
 
+from fleet.deploy.installed import INSTALL_DIR, SHA_FILE, WRAPPER
 from fleet.errors import FleetError, HostError
 from fleet.transport.ssh import run_command
 from fleet.transport.target import Target
@@ -58,6 +60,8 @@ class HostCheck:
     missing: List[str] = field(default_factory=list)
     cached: bool = False
     sudo_ok: Optional[bool] = None
+    installed: Optional[str] = None
+    """sha256 of the agent build `fleet deploy` installed (its wrapper, sha file and zipapp all present)."""
 
 
 def check_script(python: str, build: AgentBuild, become: bool) -> str:
@@ -78,9 +82,16 @@ def check_script(python: str, build: AgentBuild, become: bool) -> str:
         f'echo "{TAG} uid $(id -u)"',
         f"if command -v {py} >/dev/null 2>&1; then {py} -c {shlex.quote(probe)}; else echo '{TAG} nopython'; fi",
         f'test -f "$HOME/{REMOTE_DIR}/{build.remote_name}" && echo "{TAG} cached"',
+        # $s stays set only when the deployed agent is complete (wrapper, sha file, the zipapp it names).
+        f"s=; [ -x {WRAPPER} ] && read s _ < {SHA_FILE} && [ -f {INSTALL_DIR}/agent-$s.pyz ] "
+        f'&& echo "{TAG} installed $s" || s=',
     ]
     if become:
-        lines.append(f"if sudo -n true 2>/dev/null; then echo '{TAG} sudo ok'; else echo '{TAG} sudo no'; fi")
+        # The fleet user's sudo rule allows the wrapper and nothing else: ask sudo about exactly that command.
+        lines.append(
+            f'if [ -n "$s" ]; then sudo -n -l {WRAPPER} serve >/dev/null 2>&1; else sudo -n true 2>/dev/null; fi '
+            f"&& echo '{TAG} sudo ok' || echo '{TAG} sudo no'"
+        )
     lines.append("true")
     return "sh -c " + shlex.quote("\n".join(lines))
 
@@ -104,6 +115,8 @@ def parse_check(output: str) -> HostCheck:
             check.cached = True
         elif key == "sudo" and rest:
             check.sudo_ok = rest[0] == "ok"
+        elif key == "installed" and rest:
+            check.installed = rest[0]
     return check
 
 
@@ -111,14 +124,17 @@ def needs_sudo(target: Target, check: HostCheck) -> bool:
     return target.become and check.uid != 0
 
 
-def verdict(target: Target, python: str, check: HostCheck) -> List[str]:
-    """Problems that stop the agent from running on this host (empty when it can run)."""
+def verdict(target: Target, python: str, check: HostCheck, installed: bool = False) -> List[str]:
+    """Problems that stop the agent from running on this host (empty when it can run). An `installed` agent runs
+    with the python and modules its wrapper names, so the login python is not judged then."""
     problems = []
-    if check.version is None:
+    if installed:
+        pass
+    elif check.version is None:
         problems.append(f"no {python} (set ansible_python_interpreter, or install python3 >= 3.8)")
     elif check.version < MIN_PYTHON:
         problems.append(f"{python} is {check.version[0]}.{check.version[1]}; the agent needs 3.8 or newer")
-    if "msgpack" in check.missing:
+    elif "msgpack" in check.missing:
         problems.append(f"python module msgpack is missing for {python} (apt install python3-msgpack)")
     if needs_sudo(target, check) and check.sudo_ok is False:
         problems.append(f"ansible_become is set but `sudo -n` asks for a password for {target.user or 'the user'}")
@@ -127,16 +143,34 @@ def verdict(target: Target, python: str, check: HostCheck) -> List[str]:
     return problems
 
 
+def installed_argv(target: Target, check: HostCheck) -> List[str]:
+    """Start the deployed agent through its wrapper: directly as root, else via the fleet user's sudo rule (which
+    allows exactly `sudo -n WRAPPER serve`, hence no -u and no --)."""
+    return ["sudo", "-n", WRAPPER, "serve"] if needs_sudo(target, check) else [WRAPPER, "serve"]
+
+
 async def prepare_host(conn: asyncssh.SSHClientConnection, target: Target, build: AgentBuild) -> tuple:
-    """Check the host, push the agent if it lacks this build; returns (argv to start it, pushed?, notices)."""
+    """Check the host; use the deployed agent when it is this build, else push the agent if the host lacks this
+    build; returns (argv to start it, pushed?, notices)."""
     python = target.python or "python3"
     check = parse_check(await run_command(conn, target.name, check_script(python, build, target.become)))
     if not check.home:
         raise HostError(target.name, "the host check printed nothing (is the login shell POSIX?)")
-    problems = verdict(target, python, check)
+    notices = []
+    if check.installed is not None and check.installed != build.sha256:
+        differs = (
+            f"installed agent build {check.installed[:12]} differs from this fleet's {build.sha256[:12]}: "
+            f"run `fleet deploy --hosts {target.name}`"
+        )
+        if check.uid != 0:  # a least-privilege login may run only the installed build
+            raise HostError(target.name, differs)
+        notices.append(f"{differs} (pushed this fleet's agent for this run)")
+    use_installed = check.installed == build.sha256
+    problems = verdict(target, python, check, installed=use_installed)
     if problems:
         raise HostError(target.name, "; ".join(problems))
-    notices = []
+    if use_installed:
+        return installed_argv(target, check), False, notices
     if "zstandard" in check.missing:
         notices.append(f"python module zstandard is missing for {python}: the agent compresses with zlib (slower)")
     remote_dir = f"{check.home.rstrip('/')}/{REMOTE_DIR}"

@@ -28,7 +28,8 @@ async def open_channel(
     try:
         on_state("pushing", "checking python3, msgpack, zstandard and the agent")
         argv, pushed, notices = await deploy.prepare_host(conn, target, build)
-        detail = f"agent {build.sha256[:12]} pushed" if pushed else f"agent {build.sha256[:12]} cached"
+        how = "pushed" if pushed else "installed" if deploy.WRAPPER in argv else "cached"
+        detail = f"agent {build.sha256[:12]} {how}"
         on_state("pushing", "; ".join([detail, *notices]))
         return await ssh.open_agent(conn, target.name, argv)
     except BaseException:
