@@ -24,6 +24,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("-n", "--hosts", type=int, default=3, help="number of hosts (default 3)")
     up.add_argument("--name", default="lab", help="lab name, 1-8 letters/digits (namespaces fleet-NAME-hN)")
     up.add_argument("--subnet", help="a /24 inside 198.18.0.0/15 (default: 198.18.0.0/24 or the next free one)")
+    up.add_argument(
+        "--overlay",
+        action="store_true",
+        help="give each host its own root: an overlay over this machine's / that its sshd is chrooted to, so "
+        "packages, users, sudoers and /etc written by `fleet deploy` (Ansible) land in that host only "
+        "(under DIR/roots/HOST/upper) and not on this machine",
+    )
     _dir_arg(up)
     up.set_defaults(func=_up)
 
@@ -58,8 +65,9 @@ def _dir_arg(parser: argparse.ArgumentParser) -> None:
 
 def _up(args: argparse.Namespace) -> int:
     start = time.monotonic()
-    lab = Lab.up(args.name, args.hosts, args.dir, subnet=args.subnet)
-    print(f"lab {lab.name}: {len(lab.hosts)} hosts on {lab.subnet} up in {time.monotonic() - start:.2f} s")
+    lab = Lab.up(args.name, args.hosts, args.dir, subnet=args.subnet, overlay=args.overlay)
+    roots = ", each with its own root (overlay)" if args.overlay else ""
+    print(f"lab {lab.name}: {len(lab.hosts)} hosts on {lab.subnet}{roots} up in {time.monotonic() - start:.2f} s")
     _print_hosts(lab)
     print(f"inventory:  {lab.inventory_path}")
     print(f"ssh:        ssh -F {lab.ssh_config} h1")
