@@ -75,8 +75,11 @@ Item = Union[Event, Lost]
 class Decoder:
     """Decodes one buffer's pages using the texts of a TraceMeta; formats are parsed and compiled lazily."""
 
-    def __init__(self, meta: TraceMeta) -> None:
+    def __init__(self, meta: TraceMeta, kernel_symbols: bool = False) -> None:
+        """`kernel_symbols`: print %pS as the kernel's `trace` file does (`name+0xOFF/0xSIZE`); trace-cmd's
+        `name+0xOFF` otherwise."""
         self.meta = meta
+        self.kernel_symbols = kernel_symbols
         self.header: PageHeader = parse_header_page(meta.header_page, meta.big_endian, meta.long_size, meta.page_size)
         parse_header_event(meta.header_event)
         self._texts: Optional[Dict[int, Tuple[str, str]]] = None
@@ -133,6 +136,7 @@ class Decoder:
                 long_size=self.meta.long_size,
                 kallsyms=Kallsyms.parse(self.meta.kallsyms),
                 printk=parse_printk_formats(self.meta.printk_formats),
+                kernel_symbols=self.kernel_symbols,
             )
         return self._ctx
 

@@ -296,6 +296,8 @@ class Context:
     long_size: int = 8
     kallsyms: Kallsyms = field(default_factory=Kallsyms)
     printk: Dict[int, str] = field(default_factory=dict)
+    kernel_symbols: bool = False
+    """%pS/%pF as the kernel's `trace` file prints them (`name+0xOFF/0xSIZE`), not as trace-cmd (`name+0xOFF`)."""
 
     def reader(self, size: int, signed: bool = False) -> Callable[[bytes, int], Tuple[int, ...]]:
         code = {1: "B", 2: "H", 4: "I", 8: "Q"}.get(size)
@@ -958,8 +960,8 @@ class PrintFormat:
             raise ParseFailed("bad count")
         simple = spec == "%" and star_fn is None
         bits = _LEN_BITS[ls]
-        f = comp.field(node.value) if node.kind == "field" else None
-        if f is not None and bits == 64 and 0 < f.size <= 4:
+        fld = comp.field(node.value) if node.kind == "field" else None
+        if fld is not None and bits == 64 and 0 < fld.size <= 4:
             # C passes an int-sized field as an int: a 64-bit conversion sees its 32-bit pattern, zero-extended
             inner = val
             val = lambda d: inner(d) & 0xFFFFFFFF  # noqa: E731
@@ -1007,6 +1009,7 @@ class PrintFormat:
         """%ps/%pf (function name), %pS/%pF (name+0xoffset) or %pB (name+0xoffset/0xsize) via kallsyms, memoized."""
         ks = self.ctx.kallsyms
         with_off = c in ("F", "S")
+        kernel_style = self.ctx.kernel_symbols
         cache: Dict[int, str] = {}
 
         def func(v: int) -> str:
@@ -1022,6 +1025,8 @@ class PrintFormat:
                 hit = ks.lookup(v)
                 if hit is None:
                     text = "0x%x" % v
+                elif with_off and kernel_style:
+                    text = ks.kernel_symbol(v) or "0x%x" % v
                 else:
                     text = hit[0] + ("+0x%x" % (v - hit[1]) if with_off else "")
                 if len(cache) < 65536:

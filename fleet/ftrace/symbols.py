@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-_KALLSYMS_LINE = re.compile(r"^\s*([0-9a-fA-F]+)\s+(\S)\s+(\S+)", re.M)
+_KALLSYMS_LINE = re.compile(r"^\s*([0-9a-fA-F]+)\s+(\S)\s+(\S+)(?:[ \t]+\[(\S+)\])?", re.M)
 
 
 @dataclass
@@ -16,17 +16,20 @@ class Kallsyms:
 
     addrs: List[int] = field(default_factory=list)
     names: List[str] = field(default_factory=list)
+    modules: Dict[int, str] = field(default_factory=dict)
+    """Index in `names` -> module name, for symbols of loaded modules (`[mod]` in /proc/kallsyms)."""
 
     @classmethod
     def parse(cls, text: str) -> Kallsyms:
         """Parse /proc/kallsyms text; absolute symbols and ARM '$' mapping symbols are skipped (as trace-cmd)."""
-        pairs: List[Tuple[int, str]] = [
-            (int(addr, 16), name)
-            for addr, kind, name in _KALLSYMS_LINE.findall(text)
+        rows: List[Tuple[int, str, str]] = [
+            (int(addr, 16), name, module)
+            for addr, kind, name, module in _KALLSYMS_LINE.findall(text)
             if kind not in "Aa" and not name.startswith("$")
         ]
-        pairs.sort(key=lambda p: p[0])
-        return cls([p[0] for p in pairs], [p[1] for p in pairs])
+        rows.sort(key=lambda p: p[0])
+        modules = {i: r[2] for i, r in enumerate(rows) if r[2]}
+        return cls([r[0] for r in rows], [r[1] for r in rows], modules)
 
     def lookup(self, addr: int) -> Optional[Tuple[str, int]]:
         """(name, start address) of the symbol covering `addr`, or None (also past the last symbol)."""
@@ -34,6 +37,17 @@ class Kallsyms:
         if i < 0 or i >= len(self.addrs) - 1:
             return None
         return self.names[i], self.addrs[i]
+
+    def kernel_symbol(self, addr: int) -> Optional[str]:
+        """`name+0xOFF/0xSIZE [module]`, the kernel's %pS (sprint_symbol), or None outside every symbol."""
+        i = bisect.bisect_right(self.addrs, addr) - 1
+        if i < 0 or i >= len(self.addrs) - 1:
+            return None
+        start = self.addrs[i]
+        j = bisect.bisect_right(self.addrs, start)  # the next symbol at a higher address ends this one
+        size = self.addrs[j] - start if j < len(self.addrs) else 0
+        mod = self.modules.get(i)
+        return f"{self.names[i]}+{addr - start:#x}/{size:#x}" + (f" [{mod}]" if mod else "")
 
     def size_at(self, addr: int) -> int:
         """Size of the symbol covering `addr` as the kernel's kallsyms computes it (up to the next symbol)."""

@@ -102,6 +102,8 @@ EVENTS = [
     "irq/softirq_exit",
     "irq/softirq_raise",
     "raw_syscalls/sys_exit",
+    "ipi/ipi_send_cpu",
+    "ipi/ipi_send_cpumask",
 ]
 # Not compared: syscalls/sys_enter_* (the kernel's `trace` prints them as `sys_openat(dfd: ...)` with its own output
 # function, not with their print fmt; trace-cmd and fleet print `sys_enter_openat: dfd: ...`).
@@ -141,11 +143,12 @@ def test_pages_of_a_real_instance_decode_to_the_kernels_own_trace_text(instance:
         write(os.path.join(instance, "trace_marker"), f"fleet decoder test {i}")
     for _ in range(5):
         read("/proc/self/status")
+        os.sched_setaffinity(0, {os.sched_getaffinity(0).pop()})  # migrations and wakeups send IPIs
     time.sleep(0.05)
     write(os.path.join(instance, "tracing_on"), "0")
     expected = kernel_lines(instance)
-    meta = tracefs_meta(instance, ["sched", "irq", "raw_syscalls"])
-    dec = Decoder(meta)
+    meta = tracefs_meta(instance, ["sched", "irq", "raw_syscalls", "ipi"])
+    dec = Decoder(meta, kernel_symbols=True)  # %pS with the symbol's size, as the `trace` file prints it
     got = []
     for cpu in range(meta.cpus):
         for item in dec.decode_pages(cpu, raw_pages(instance, cpu)):

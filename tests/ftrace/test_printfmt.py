@@ -109,6 +109,14 @@ def test_symbol_pointers_resolve_through_kallsyms(conv: str, addr: int, text: st
     assert compiled(FN, f'"{conv}", REC->fn').render(u64_rec(addr)) == text
 
 
+def test_symbol_with_offset_in_the_kernels_own_layout_adds_the_symbol_size() -> None:
+    ctx = context()
+    ctx.kernel_symbols = True
+    pf = compiled(FN, '"%pS %ps", REC->fn, REC->fn', ctx)
+    assert pf.render(u64_rec(0xFFFFFFFF81000110)) == "do_thing+0x10/0x80 do_thing"
+    assert pf.render(u64_rec(0xFFFFFFFF81000100)) == "do_thing+0x0/0x80 do_thing"
+
+
 ADDRS = [("__u8 saddr[4]", 8, 4, 0), ("__u8 daddr6[16]", 12, 16, 0), ("unsigned char mac[6]", 28, 6, 0)]
 
 
