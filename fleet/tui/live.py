@@ -12,6 +12,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
+from agent.protocol import EV_MAX_LATENCY, EVENT
+from fleet.clocksync.align import SYNC_AUTO, align_host, attach_markers, shares_kernel
+from fleet.clocksync.model import ClockModel
+from fleet.clocksync.recorded import SYNC_PREFIX, marker_text, tsc_rate
 from fleet.clocksync.samples import SyncSample
 from fleet.errors import FleetError
 from fleet.ftrace.events import Decoder, Event, Lost
@@ -31,13 +35,18 @@ TAIL_PER_FRAME = 8
 
 
 class HostTap:
-    """One host's live figures, updated from what its session writes."""
+    """One host's live figures, updated from what its session writes. Tail timestamps go through the host's clock
+    model fitted (as `fleet report` fits it) on the sync samples and sync markers seen so far."""
 
-    def __init__(self, name: str, feed: StatusFeed) -> None:
+    def __init__(self, name: str, feed: StatusFeed, shared_kernel: bool = False) -> None:
         self.status = HostStatus(name)
         self.feed = feed
         self.decoder: Optional[Decoder] = None
-        self.best_rtt: Optional[int] = None
+        self.shared_kernel = shared_kernel
+        self.samples: List[SyncSample] = []
+        self.found: Dict[str, int] = {}
+        """Sync-marker text -> trace timestamp, from the data decoded so far."""
+        self.model: Optional[ClockModel] = None
 
     def publish(self) -> None:
         self.feed.host(self.status)
@@ -57,23 +66,53 @@ class HostTap:
             self.publish()
             return
         events = [i for i in items if isinstance(i, Event)]
+        self._find_markers(events)
         s.events += len(events)
         s.per_cpu_events[cpu] = s.per_cpu_events.get(cpu, 0) + len(events)
         s.lost += sum(i.count or 0 for i in items if isinstance(i, Lost))
-        self.feed.tail(
-            [TailEvent(s.host, e.ts, cpu, e.name, render_line(e, ns=True)) for e in events[-TAIL_PER_FRAME:]]
-        )
+        tail = []
+        for e in events[-TAIL_PER_FRAME:]:
+            ts = self.aligned(e.ts)
+            tail.append(TailEvent(s.host, ts, cpu, e.name, render_line(e, ts, ns=True)))
+        self.feed.tail(tail)
         self.publish()
 
+    def aligned(self, ts: int) -> int:
+        """`ts` on the run's time line when the model knows this host's clock, else the raw trace timestamp."""
+        model = self.model
+        return model.aligned(ts) if model is not None and model.aligned_ok else ts
+
+    def _find_markers(self, events: List[Event]) -> None:
+        new = False
+        for e in events:
+            if e.name == "print" and SYNC_PREFIX in e.data:
+                text = marker_text(e.data)
+                if text not in self.found:
+                    self.found[text] = e.ts
+                    new = True
+        if new:
+            self.refit()
+
     def sync(self, sample: SyncSample) -> None:
-        # Host CLOCK_MONOTONIC against the coordinator's, from the tightest round trip so far (± half of it).
-        rtt = sample.coord_recv - sample.coord_send
-        if self.best_rtt is None or rtt < self.best_rtt:
-            self.best_rtt = rtt
-            host_mid = (sample.host_before + sample.host_after) / 2
-            coord_mid = (sample.coord_send + sample.coord_recv) / 2
-            self.status.offset_ns = host_mid - coord_mid
-            self.status.uncertainty_ns = max(0.0, (rtt - (sample.host_after - sample.host_before)) / 2)
+        self.samples.append(sample)
+        self.refit()
+
+    def refit(self) -> None:
+        """The clock model from the samples so far (the offline fit, run again: a few ms for hundreds of
+        samples), shown as the host's offset ± uncertainty."""
+        clock = self.status.trace_clock or "local"
+        rate = tsc_rate(self.decoder.meta.tsc2nsec) if self.decoder is not None else None
+        model = align_host(attach_markers(self.samples, self.found), clock, self.shared_kernel, rate)
+        self.model = model
+        if model.aligned_ok:
+            self.status.offset_ns = model.offset_ns
+            self.status.uncertainty_ns = model.uncertainty_ns
+        self.publish()
+
+    def event(self, frame: Dict[str, Any]) -> None:
+        """An agent `event` frame: a latency tracer's new maximum becomes the host's max latency."""
+        if frame.get("kind") == EV_MAX_LATENCY and frame.get("usecs") is not None:
+            self.status.max_latency_us = float(frame["usecs"])
             self.publish()
 
 
@@ -86,9 +125,15 @@ class TapHostWriter(HostWriter):
 
     def frame(self, frame: Dict[str, Any]) -> None:
         super().frame(frame)
-        if frame.get("t") == "capabilities":
+        kind = frame.get("t")
+        if kind == "capabilities":
             self.tap.status.kernel = str(frame.get("kernel", ""))
+            coord = str(self.run.manifest.coordinator.get("boot_id", ""))
+            mode = str(self.run.manifest.config.get("sync", SYNC_AUTO))
+            self.tap.shared_kernel = shares_kernel(str(frame.get("boot_id", "")), coord, mode)
             self.tap.publish()
+        elif kind == EVENT:
+            self.tap.event(frame)
 
     def data(self, frame: Dict[str, Any], rx_ns: int) -> None:
         super().data(frame, rx_ns)
