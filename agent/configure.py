@@ -167,7 +167,18 @@ class Setup:
             self.save_lines(rel)
             self.buf.write(rel, "")
             for glob in str_list(config, key):
-                self.buf.write(rel, glob, append=True)
+                self.write_glob(rel, glob)
+
+    def write_glob(self, rel: str, glob: str) -> None:
+        """Append one glob (or pid). The newline makes the kernel match it during the write, so a glob that
+        matches nothing is refused (EINVAL) here rather than silently dropped when the file is closed."""
+        try:
+            self.buf.write(rel, glob + "\n", append=True)
+        except AgentError as exc:
+            if exc.code != protocol.E_INVALID or rel == "set_ftrace_pid":
+                raise
+            raise AgentError(protocol.E_INVALID, f"no function matches {glob!r} ({rel})") from None
+
 
     def add_trigger(self, spec: str) -> None:
         """'sys:event:TRIGGER' -> events/sys/event/trigger; 'func:traceon|traceoff[:N]' -> set_ftrace_filter."""

@@ -59,6 +59,19 @@ def try_open_append(inst: Tracefs, rel: str) -> str:
     return ""
 
 
+PROBE_FILTER = "schedule"  # one function that every kernel has and lets trace
+
+
+def limit_function_tracing(inst: Tracefs) -> None:
+    """Filter the scratch instance to one function before trying tracers: switching a function-based tracer
+    patches every traced call site otherwise (17 s per switch measured in an emulated guest, 0.4 s filtered).
+    Under lockdown the filter file is refused, and so are the tracers: nothing is lost by ignoring the error."""
+    try:
+        inst.write("set_ftrace_filter", PROBE_FILTER)
+    except AgentError:
+        pass
+
+
 def probe_scratch(top: Tracefs, caps: Dict[str, Any]) -> None:
     """Try tracers and ftrace files in a scratch instance; fill caps' instance_tracers and refusals."""
     refusals: Dict[str, str] = caps["refusals"]
@@ -75,6 +88,7 @@ def probe_scratch(top: Tracefs, caps: Dict[str, Any]) -> None:
         caps["instance_tracers"] = tracers
         caps["copy_trace_marker"] = inst.exists("options/copy_trace_marker")
         caps["disable_on_free"] = inst.exists("options/disable_on_free")
+        limit_function_tracing(inst)
         for tracer in tracers:
             if tracer == "nop":
                 continue

@@ -8,7 +8,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Optional
 
-from agent import protocol
+from agent import latency, protocol
 from agent.cleanup import Terminated, ignore_signals, install_handlers
 from agent.codec import make_codec
 from agent.configure import Setup, configure
@@ -311,7 +311,13 @@ class Server:
         config = self.config
         urgent = bool(config.get("triggers")) or "tracing_thresh" in config
         interval = TRIGGER_INTERVAL if urgent else MONITOR_INTERVAL
-        watch_max = "tracing_thresh" in config and setup.buf.exists("tracing_max_latency")
+        lat_tracer = latency.is_latency_tracer(config)
+        watch_max = ("tracing_thresh" in config or lat_tracer) and setup.buf.exists("tracing_max_latency")
+        if watch_max and lat_tracer:
+            try:
+                latency.reset_max(setup.buf)
+            except AgentError:
+                pass
         last_max = read_int(setup.buf, "tracing_max_latency") if watch_max else 0
         while not self.monitor_stop.wait(interval):
             try:
@@ -324,7 +330,15 @@ class Server:
                     last_max = now_max
                     at = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
                     message = f"new maximum latency {now_max} us in {setup.buf.root}"
-                    self.send(protocol.EVENT, kind=protocol.EV_MAX_LATENCY, message=message, at=at, usecs=now_max)
+                    snap: Dict[str, Any] = {}
+                    if lat_tracer:
+                        try:
+                            snap = latency.snapshot(setup.buf, str(config["tracer"]))
+                        except AgentError as exc:
+                            snap = {"tracer": str(config["tracer"]), "error": exc.message}
+                    self.send(
+                        protocol.EVENT, kind=protocol.EV_MAX_LATENCY, message=message, at=at, usecs=now_max, **snap
+                    )
                 if on == "0" and self.state == "running":
                     message = f"tracing_on in {setup.buf.root} dropped to 0 (a traceoff trigger fired?)"
                     at = time.clock_gettime_ns(time.CLOCK_MONOTONIC)

@@ -74,8 +74,10 @@ class VmLab:
         cpus: int = 1,
         memory_mb: int = 512,
         prefix: str = "vm",
+        die_with_parent: bool = False,
     ) -> VmLab:
-        """Boot `count` VMs named <prefix>1..N with the `flavour` kernel and wait until each answers SSH."""
+        """Boot `count` VMs named <prefix>1..N with the `flavour` kernel and wait until each answers SSH;
+        `die_with_parent` ties the VMs' lives to this process (for tests)."""
         if not 1 <= count <= MAX_VMS:
             raise VmError(f"a VM lab has 1 to {MAX_VMS} VMs on this machine, not {count}")
         directory = Path(directory).resolve()
@@ -92,13 +94,15 @@ class VmLab:
         )
         lab = cls(directory, state)
         try:
-            lab._boot(rootfs, kernel, count, cpus, memory_mb, prefix)
+            lab._boot(rootfs, kernel, count, cpus, memory_mb, prefix, die_with_parent)
         except BaseException:
             lab.down()
             raise
         return lab
 
-    def _boot(self, rootfs: RootFs, kernel: Kernel, count: int, cpus: int, memory_mb: int, prefix: str) -> None:
+    def _boot(
+        self, rootfs: RootFs, kernel: Kernel, count: int, cpus: int, memory_mb: int, prefix: str, orphan_kill: bool
+    ) -> None:
         for i in range(1, count + 1):
             name = f"{prefix}{i}"
             spec = machine.MachineSpec(
@@ -111,6 +115,7 @@ class VmLab:
                 pidfile=self.directory / f"{name}.pid",
                 cpus=cpus,
                 memory_mb=memory_mb,
+                die_with_parent=orphan_kill,
             )
             host = VmHost(name, spec.ssh_port)
             self.state.hosts.append(host)

@@ -30,6 +30,8 @@ class MachineSpec:
     pidfile: Path
     cpus: int = 1
     memory_mb: int = 512
+    die_with_parent: bool = False
+    """Kill QEMU when the process that started it dies (tests: a killed pytest leaves no VM behind)."""
 
 
 def free_port() -> int:
@@ -86,7 +88,12 @@ def start(spec: MachineSpec) -> int:
     log = open(spec.console_log.with_suffix(".qemu.log"), "wb")
     try:
         proc = subprocess.Popen(
-            qemu_argv(spec), stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
+            qemu_argv(spec),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+            preexec_fn=_die_with_parent if spec.die_with_parent else None,
         )
     except FileNotFoundError:
         raise VmError(f"{QEMU} is not installed (scripts/vm-deps installs it)") from None
@@ -97,6 +104,13 @@ def start(spec: MachineSpec) -> int:
         text = spec.console_log.with_suffix(".qemu.log").read_text(errors="replace").strip()
         raise VmError(f"{spec.name}: qemu exited at once: {text[-300:]}")
     return proc.pid
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: PR_SET_PDEATHSIG, SIGKILL."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
 
 
 def is_qemu(pid: int) -> bool:

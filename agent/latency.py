@@ -1,0 +1,41 @@
+"""Max-latency snapshots of the latency tracers (wakeup*, irqsoff, preemptoff, preemptirqsoff): reset the maximum
+at start, and on each new maximum read the snapshot as the kernel prints it. The kernel refuses raw access to the
+max buffer (per_cpu/*/snapshot_raw answers EBUSY while such a tracer is current), so the `trace` file's text, whose
+header alone holds the task, its policy and the critical start/end, is the snapshot."""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from agent import protocol
+from agent.errors import AgentError
+from agent.tracefs import Tracefs
+
+LATENCY_TRACERS = ("wakeup", "wakeup_rt", "wakeup_dl", "irqsoff", "preemptoff", "preemptirqsoff")
+MAX_SNAPSHOT_BYTES = 4 << 20  # a snapshot with function-trace on can be long under emulation; cut past this
+
+
+def is_latency_tracer(config: Dict[str, Any]) -> bool:
+    return str(config.get("tracer", "")) in LATENCY_TRACERS
+
+
+def reset_max(buf: Tracefs) -> None:
+    """tracing_max_latency = 0, so the first latency of this session is a new maximum."""
+    if buf.exists("tracing_max_latency"):
+        buf.write("tracing_max_latency", "0")
+
+
+def snapshot(buf: Tracefs, tracer: str) -> Dict[str, Any]:
+    """Fields of an EV_MAX_LATENCY frame: the tracer, the snapshot text (reading `trace` shows the max buffer),
+    and whether it was cut at MAX_SNAPSHOT_BYTES."""
+    path = buf.path("trace")
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_SNAPSHOT_BYTES + 1)
+    except OSError as exc:
+        raise AgentError(protocol.E_IO, f"reading {path}: {exc.strerror}") from None
+    return {
+        "tracer": tracer,
+        "text": data[:MAX_SNAPSHOT_BYTES].decode(errors="replace"),
+        "truncated": len(data) > MAX_SNAPSHOT_BYTES,
+    }
