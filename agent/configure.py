@@ -179,7 +179,6 @@ class Setup:
                 raise
             raise AgentError(protocol.E_INVALID, f"no function matches {glob!r} ({rel})") from None
 
-
     def add_trigger(self, spec: str) -> None:
         """'sys:event:TRIGGER' -> events/sys/event/trigger; 'func:traceon|traceoff[:N]' -> set_ftrace_filter."""
         parts = spec.split(":")
