@@ -64,12 +64,17 @@ def resolve_package(flavour: str) -> Dict[str, str]:
     return {"package": pkg, "version": version}
 
 
+def kernel_inputs_init() -> str:
+    """Hash of the initrd's init script (part of every kernel's cache key)."""
+    return hashlib.sha256(scripts.INITRD_INIT.encode()).hexdigest()[:16]
+
+
 def kernel_inputs(flavour: str) -> Dict[str, object]:
     return {
         "flavour": flavour,
         **resolve_package(flavour),
         "modules": BOOT_MODULES,
-        "init": hashlib.sha256(scripts.INITRD_INIT.encode()).hexdigest()[:16],
+        "init": kernel_inputs_init(),
         "version": BUILD_VERSION,
     }
 
