@@ -1,28 +1,38 @@
 """`fleet deploy` (real ansible-playbook, ansible/deploy.yml) against the namespace lab over SSH, each host with its
-own root: first run installs, second run changes nothing, the fleet user can run only the agent as root, an
-unreachable host is named while the others complete, and `fleet doctor` names what was removed."""
+own root: first run installs, second run changes nothing, `fleet trace` then runs the installed agent (as root, and as
+the fleet user through its sudo rule) and pushes nothing, the fleet user can run only the agent as root, an
+unreachable host is named while the others complete, and `fleet doctor` names what was removed.
+
+Every test shares one lab deployed once (module fixtures): a deploy costs tens of seconds."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import zipfile
 from pathlib import Path
+from typing import Iterator, List
 
 import pytest
 from conftest import have_lab, need
 from deploytools import download_debs, download_wheels, fleet, table_rows, user_inventory
 
+from fleet.cli import main
 from fleet.deploy import WRAPPER, installed_pyz
 from fleet.deploy.installed import SITE_DIR
 from fleet.lab import Lab, keys
+from fleet.record.reader import Run
+from fleet.transport import deploy
 from fleet.transport.deploy import AgentBuild, build_agent
+from tests.e2e.runs import event_counts, marker_texts
 
 SSH = ["ssh"]
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     need(have_lab(), "needs root, iproute2 and OpenSSH (sshd) for the namespace lab")
     need(shutil.which("ansible-playbook") is not None, "needs ansible-core (pip install ansible-core)")
     need(shutil.which("apt-get") is not None, "needs a Debian host (the role installs python3-msgpack with apt)")
@@ -109,6 +119,109 @@ def test_second_run_changes_nothing(lab: Lab, first_run: tuple[int, str], agent_
     assert [(r[0], r[1], r[3]) for r in table_rows(out)] == [(h, "ok", "0") for h in ("h1", "h2", "h3")]
 
 
+def fleet_trace(
+    monkeypatch: pytest.MonkeyPatch, build: AgentBuild, inventory: Path, out: Path, hosts: str = "lab/*"
+) -> Run:
+    """`fleet trace` for one second with `build` as this fleet's agent (the shared checkout's sources may change
+    between the deploy and the trace)."""
+    monkeypatch.setattr(deploy, "build_agent", lambda directory=None: build)
+    argv = ["trace", "-i", str(inventory), "--hosts", hosts, "-e", "sched:sched_switch", "-m", "hello", "--no-tui"]
+    assert main([*argv, "--sync-interval", "0.5", "--duration", "1", "-o", str(out)]) == 0
+    return Run.open(out)
+
+
+def agent_caches(lab: Lab, home: str) -> List[str]:
+    """The hosts whose own root (upper directory) has a `home`/.cache/fleet: where a pushed agent would land."""
+    caches = []
+    for h in lab.hosts:
+        root = lab.root(h)
+        assert root is not None
+        if (root.upper / home.lstrip("/") / ".cache/fleet").exists():
+            caches.append(h.name)
+    return caches
+
+
+def test_trace_after_deploy_runs_the_installed_agent_and_pushes_nothing(
+    lab: Lab,
+    first_run: tuple[int, str],
+    agent_build: AgentBuild,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert agent_caches(lab, "/root") == []
+    run = fleet_trace(monkeypatch, agent_build, lab.inventory_path, tmp_path / "run")
+    assert ([h.entry.state for h in run.hosts], run.complete) == (["done"] * 3, True)
+    for host in run.hosts:
+        assert marker_texts(host) == ["hello"]
+        assert event_counts(host)["sched_switch"] > 0
+    assert agent_caches(lab, "/root") == []
+    lines = capsys.readouterr().out.splitlines()
+    installed = f"agent {agent_build.sha256[:12]} installed"
+    assert [h for h in ("h1", "h2", "h3") if any(f"] {h} " in line and installed in line for line in lines)] == [
+        "h1",
+        "h2",
+        "h3",
+    ], lines
+
+
+def test_fleet_user_traces_through_the_sudo_rule(
+    lab: Lab, first_run: tuple[int, str], agent_build: AgentBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inventory = user_inventory(lab.inventory_path, tmp_path / "fleet-user.yml", "fleet")
+    run = fleet_trace(monkeypatch, agent_build, inventory, tmp_path / "run")
+    assert ([h.entry.state for h in run.hosts], run.complete) == (["done"] * 3, True)
+    for host in run.hosts:
+        assert marker_texts(host) == ["hello"]
+        assert event_counts(host)["sched_switch"] > 0
+    assert agent_caches(lab, "/home/fleet") == []
+
+
+def other_build(build: AgentBuild, directory: Path) -> AgentBuild:
+    """The same agent with another hash (an archive comment changes the hash, not the code)."""
+    path = directory / "other.pyz"
+    shutil.copy(build.path, path)
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.comment = b"another build"
+    return AgentBuild(path, hashlib.sha256(path.read_bytes()).hexdigest())
+
+
+def test_fleet_user_is_told_to_redeploy_when_the_installed_build_differs(
+    lab: Lab, first_run: tuple[int, str], agent_build: AgentBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = other_build(agent_build, tmp_path)
+    inventory = user_inventory(lab.inventory_path, tmp_path / "fleet-user.yml", "fleet")
+    monkeypatch.setattr(deploy, "build_agent", lambda directory=None: other)
+    argv = ["trace", "-i", str(inventory), "--hosts", "lab/h1", "-e", "sched:sched_switch", "--no-tui"]
+    main([*argv, "--duration", "1", "-o", str(tmp_path / "run")])
+    host = Run.open(tmp_path / "run").host("h1")
+    assert host.errors == [
+        f"installed agent build {agent_build.sha256[:12]} differs from this fleet's {other.sha256[:12]}: "
+        "run `fleet deploy --hosts h1`"
+    ]
+    assert agent_caches(lab, "/home/fleet") == []
+
+
+def test_root_pushes_its_own_build_over_a_different_installed_one(
+    lab: Lab,
+    first_run: tuple[int, str],
+    agent_build: AgentBuild,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    other = other_build(agent_build, tmp_path)
+    root = lab.root("h3")
+    assert root is not None
+    try:
+        run = fleet_trace(monkeypatch, other, lab.inventory_path, tmp_path / "run", hosts="lab/h3")
+        assert [h.entry.state for h in run.hosts] == ["done"]
+        assert (root.upper / "root/.cache/fleet" / other.remote_name).read_bytes() == other.path.read_bytes()
+        assert f"installed agent build {agent_build.sha256[:12]} differs" in capsys.readouterr().out
+    finally:
+        shutil.rmtree(root.upper / "root/.cache", ignore_errors=True)
+
+
 def test_fleet_user_runs_the_agent_through_sudo(lab: Lab, first_run: tuple[int, str]) -> None:
     rc, text, err = ssh(lab, "h1", f"id -un; sudo -n {WRAPPER} probe", user="fleet")
     assert rc == 0, err + (lab.run_dir / "h1.sshd.log").read_text()[-500:]
@@ -141,9 +254,14 @@ def test_doctor_names_what_was_removed(
     doctor = ["doctor", "--hosts", "lab/*", "-i", str(inventory), "--agent", str(agent_build.path)]
     code, out = fleet(*doctor)
     assert code == 0, out
-    assert ssh(lab, "h2", "rm /etc/sudoers.d/fleet-agent")[0] == 0
-    assert ssh(lab, "h3", "rm /usr/local/lib/fleet/agent.sha256")[0] == 0
-    code, out = fleet(*doctor)
+    # Moved aside, not deleted: the lab is shared by the tests after this one.
+    assert ssh(lab, "h2", "mv /etc/sudoers.d/fleet-agent /root/sudoers.moved")[0] == 0
+    assert ssh(lab, "h3", "mv /usr/local/lib/fleet/agent.sha256 /root/sha256.moved")[0] == 0
+    try:
+        code, out = fleet(*doctor)
+    finally:
+        assert ssh(lab, "h2", "mv /root/sudoers.moved /etc/sudoers.d/fleet-agent")[0] == 0
+        assert ssh(lab, "h3", "mv /root/sha256.moved /usr/local/lib/fleet/agent.sha256")[0] == 0
     assert code == 1
     misses = [line.split()[:2] + [line.split()[-1]] for line in out.splitlines() if line.startswith("  MISS")]
     assert misses == [["MISS", "sudo", "--fleet-user"], ["MISS", "agent", "h3"]], out
