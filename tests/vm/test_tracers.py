@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 import threading
 from pathlib import Path
 from typing import Any, Dict, List
@@ -10,6 +11,7 @@ from typing import Any, Dict, List
 from fleet.cli import main
 from fleet.commands.trace import TraceRequest, execute, targets_for
 from fleet.ftrace.events import Decoder, Event
+from fleet.ftrace.funcgraph import GraphRenderer
 from fleet.ftrace.latency import KernelText
 from fleet.lab.vm.errors import VmError
 from fleet.lab.vm.lab import VmLab
@@ -110,3 +112,24 @@ def test_a_function_traceoff_trigger_stops_the_host_when_the_function_runs(vm_la
     # the traceoff probe and the function tracer are two callbacks on ksys_sync: the first call may or may not be
     # recorded, the second (after tracing stopped) never is
     assert function_names(host) in (["ksys_sync"], [])
+
+
+def test_function_graph_recorded_through_fleet_renders_nested_calls(vm_lab: VmLab, tmp_path: Path) -> None:
+    flags = ["-p", "function_graph", "-l", "hrtimer_*", "--duration", "3"]
+    assert fleet_trace(vm_lab, tmp_path / "run", "vm1", *flags) == 0
+    host = Run.open(tmp_path / "run").host("vm1")
+    decoder = Decoder(host.meta)
+    events = [
+        it
+        for cpu in host.cpus
+        for it in decoder.decode_pages(cpu, host.pages(cpu))
+        if isinstance(it, Event) and it.system == "ftrace" and it.name.startswith("funcgraph_")
+    ]
+    events.sort(key=lambda e: e.ts)
+    text = GraphRenderer(KernelText.of(decoder), host.meta.cpus).render(events)
+    lines = text.splitlines()
+    assert lines[:2] == ["# tracer: function_graph", "#"]
+    # the timer interrupt (hrtimer_interrupt) calls other hrtimer_* functions: nested calls with leaves inside
+    assert " 0)               |  hrtimer_interrupt() {" in lines, text[:2000]
+    assert any(re.fullmatch(r" 0\) [ +!#*@$] +\d+\.\d+ us +\|    hrtimer_\w+\(\);", ln) for ln in lines), text[:2000]
+    assert any(re.fullmatch(r" 0\) [ +!#*@$] +\d+\.\d+ us +\|  \}", ln) for ln in lines), text[:2000]
