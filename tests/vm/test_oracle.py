@@ -65,3 +65,21 @@ def test_latency_format_renders_as_the_kernel_prints_it(vm_lab: VmLab) -> None:
     assert lo < hi
     mine = KernelText.of(decoder).render_latency(header, events, hi)
     assert collapse(mine) == collapse(cap.text)
+
+
+def test_function_graph_durations_markers_and_interrupt_context_render_as_the_kernel_prints_them(
+    vm_lab: VmLab,
+) -> None:
+    # Timer interrupts under emulation take hundreds of microseconds: the ! and # duration markers appear.
+    cap = capture(
+        vm_lab,
+        "vm2",
+        tracer="function_graph",
+        instance=False,
+        filter=["__sysvec_apic_timer_interrupt", "hrtimer_interrupt", "irq_enter_rcu", "irq_exit_rcu"],
+        workload="sleep 0.05",
+    )
+    decoder = Decoder(cap.meta)
+    mine = GraphRenderer(KernelText.of(decoder), cap.meta.cpus).render(events_in_order(decoder, cap.pages))
+    assert "__sysvec_apic_timer_interrupt() {" in mine
+    assert collapse(mine) == collapse(cap.text)
