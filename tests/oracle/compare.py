@@ -16,7 +16,26 @@ KNOWN: List[Tuple[str, str]] = [
     (
         r": \[FAILED TO PARSE\] ",
         "trace-cmd 3.1.6's libtraceevent cannot parse this event's print fmt (e.g. maple_tree ma_write/ma_read/ma_op "
-        "on 6.18) and dumps raw fields; fleet renders the print fmt as the kernel does",
+        "on 6.18) and dumps raw fields; fleet renders the print fmt as the kernel does. Cause: those print fmts hold "
+        "a literal TAB and libtraceevent's __read_token ends a quoted string at the first non-printable character",
+    ),
+    (
+        r"timer_start: .* flags=(M\|)?D\|P\|I$",
+        "libtraceevent regroups `REC->flags & (M|D|P|I)` as `(REC->flags & M)|D|P|I` (event-parse.c process_op "
+        "rotates a lower-priority right operand even when parenthesised), so every timer shows D|P|I; the kernel's "
+        "own trace file prints the masked flags (flags= / flags=D / flags=I), as fleet does",
+    ),
+    (
+        r"sock_recv_length: .* length = -\d+, error = 0,",
+        "libtraceevent mis-evaluates `!(REC->flags & 2) ? (REC->ret > 0 ? REC->ret : 0) : 0, REC->ret < 0 ? REC->ret "
+        ": 0` for a negative ret (prints it as length, error 0); by C semantics, as the kernel prints, length = 0 and "
+        "error = ret, as fleet does",
+    ),
+    (
+        r"writeback_(single_inode(_start)?|dirty_inode\w*|sb_inodes_requeue|write_inode\w*): .* age=\d+ ",
+        "the print fmt reads the kernel global `jiffies` (`(jiffies - REC->dirtied_when) / HZ`), which no record "
+        "holds: only the kernel can print the real age. Both tools take jiffies as 0; trace-cmd then wraps the "
+        "subtraction as unsigned, fleet keeps it signed (a negative age shows that jiffies was unknown)",
     ),
 ]
 
