@@ -131,6 +131,14 @@ class KernelText:
                 return "<stack trace>\n" + "".join(" => %s\n" % self.sym(a) for a in stack_addrs(ev))
             if name in ("wakeup", "context_switch"):
                 return ctx_switch(ev, "  +" if name == "wakeup" else "==>")
+            if name == "timerlat":
+                # trace_timerlat_print(): context 0 is the timer IRQ, 1 the timerlat thread
+                context = "thread" if num(fields, "context") else "irq"
+                return "#%-5d context %6s timer_latency %9d ns\n" % (
+                    num(fields, "seqnum"),
+                    context,
+                    num(fields, "timer_latency"),
+                )
             if name in ("print", "bprint", "bputs"):
                 text = ev.text()
                 return text if text.endswith("\n") else text + "\n"
@@ -261,3 +269,34 @@ def events_in_order(decoder: Decoder, pages: Dict[int, List[bytes]]) -> List[Eve
 
     streams: List[Iterable] = [decoder.decode_pages(cpu, ps) for cpu, ps in sorted(pages.items())]
     return [it for it in merge_cpus(streams) if isinstance(it, Event)]
+
+
+@dataclass
+class LatencyStats:
+    """Count, minimum, average and maximum of a set of latencies in ns (rtla-style summary rows)."""
+
+    count: int = 0
+    minimum: int = 0
+    maximum: int = 0
+    total: int = 0
+
+    def add(self, value: int) -> None:
+        self.minimum = value if self.count == 0 else min(self.minimum, value)
+        self.maximum = max(self.maximum, value)
+        self.total += value
+        self.count += 1
+
+    @property
+    def average(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+
+def timerlat_summary(events: Iterable[Event]) -> Dict[str, LatencyStats]:
+    """Per context ("irq", "thread") statistics of the timerlat tracer's samples."""
+    out: Dict[str, LatencyStats] = {}
+    for ev in events:
+        if ev.system == "ftrace" and ev.name == "timerlat":
+            fields = ev.fields()
+            context = "thread" if num(fields, "context") else "irq"
+            out.setdefault(context, LatencyStats()).add(num(fields, "timer_latency"))
+    return out

@@ -83,3 +83,15 @@ def test_function_graph_durations_markers_and_interrupt_context_render_as_the_ke
     mine = GraphRenderer(KernelText.of(decoder), cap.meta.cpus).render(events_in_order(decoder, cap.pages))
     assert "__sysvec_apic_timer_interrupt() {" in mine
     assert collapse(mine) == collapse(cap.text)
+
+
+def test_timerlat_samples_render_as_the_kernel_prints_them(vm_lab: VmLab) -> None:
+    cap = capture(vm_lab, "vm1", tracer="timerlat", workload="sleep 0.2")
+    decoder = Decoder(cap.meta)
+    events = events_in_order(decoder, cap.pages)
+    assert {e.name for e in events} == {"timerlat"}
+    mine = KernelText.of(decoder).render("timerlat", events, cap.meta.cpus)
+    # timerlat prints its own column header; the sample lines are the comparison
+    assert [ln for ln in collapse(mine) if not ln.startswith("#")] == [
+        ln for ln in collapse(cap.text) if not ln.startswith("#")
+    ]

@@ -12,7 +12,7 @@ from fleet.cli import main
 from fleet.commands.trace import TraceRequest, execute, targets_for
 from fleet.ftrace.events import Decoder, Event
 from fleet.ftrace.funcgraph import GraphRenderer
-from fleet.ftrace.latency import KernelText
+from fleet.ftrace.latency import KernelText, timerlat_summary
 from fleet.lab.vm.errors import VmError
 from fleet.lab.vm.lab import VmLab
 from fleet.progress import PlainProgress
@@ -133,3 +133,16 @@ def test_function_graph_recorded_through_fleet_renders_nested_calls(vm_lab: VmLa
     assert " 0)               |  hrtimer_interrupt() {" in lines, text[:2000]
     assert any(re.fullmatch(r" 0\) [ +!#*@$] +\d+\.\d+ us +\|    hrtimer_\w+\(\);", ln) for ln in lines), text[:2000]
     assert any(re.fullmatch(r" 0\) [ +!#*@$] +\d+\.\d+ us +\|  \}", ln) for ln in lines), text[:2000]
+
+
+def test_timerlat_samples_and_their_summary_per_host(vm_lab: VmLab, tmp_path: Path) -> None:
+    assert fleet_trace(vm_lab, tmp_path / "run", "vm/*", "-p", "timerlat", "--duration", "2") == 0
+    for host in Run.open(tmp_path / "run").hosts:
+        decoder = Decoder(host.meta)
+        events = [it for cpu in host.cpus for it in decoder.decode_pages(cpu, host.pages(cpu)) if isinstance(it, Event)]
+        summary = timerlat_summary(events)
+        assert sorted(summary) == ["irq", "thread"], host.name
+        for stats in summary.values():
+            # every timer activation gives one irq and one thread sample (the last may lack its thread one)
+            assert stats.count > 10 and stats.minimum <= stats.average <= stats.maximum
+        assert abs(summary["irq"].count - summary["thread"].count) <= 1
