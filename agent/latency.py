@@ -1,7 +1,10 @@
 """Max-latency snapshots of the latency tracers (wakeup*, irqsoff, preemptoff, preemptirqsoff): reset the maximum
 at start, and on each new maximum read the snapshot as the kernel prints it. The kernel refuses raw access to the
 max buffer (per_cpu/*/snapshot_raw answers EBUSY while such a tracer is current), so the `trace` file's text, whose
-header alone holds the task, its policy and the critical start/end, is the snapshot."""
+header alone holds the task, its policy and the critical start/end, is the snapshot.
+
+An EV_MAX_LATENCY event frame then carries, besides kind/message/at/usecs: "tracer", "text" (the snapshot as the
+kernel prints it, latency-format) and "truncated" (bool), or "error" when the snapshot could not be read."""
 
 from __future__ import annotations
 
