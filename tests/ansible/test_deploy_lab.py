@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterator, List
 
 import pytest
-from conftest import have_lab, need
+from tests.conftest import have_lab, need
 from deploytools import download_debs, download_wheels, fleet, table_rows, user_inventory
 
 from fleet.cli import main

@@ -6,7 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from conftest import need
+from tests.conftest import need
 
 ANSIBLE_DIR = Path(__file__).resolve().parents[2] / "ansible"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
-from conftest import need
+from tests.conftest import need
 
 from fleet.errors import InventoryError
 from fleet.inventory import load_inventory

@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 
-from conftest import need
+from tests.conftest import need
 
 from fleet.lab import Lab
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from conftest import have_lab, need
+from tests.conftest import have_lab, need
 from labtools import lab_traces, ssh
 
 from fleet.cli import main

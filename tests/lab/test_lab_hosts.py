@@ -9,7 +9,7 @@ from pathlib import Path
 
 import asyncssh
 import pytest
-from conftest import have_lab, need
+from tests.conftest import have_lab, need
 from labtools import lab_traces, ssh
 
 from fleet.inventory import load_inventory

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Iterator, List, Optional
 
 import pytest
-from conftest import have_lab, need
+from tests.conftest import have_lab, need
 from labtools import lab_traces, ssh
 
 from fleet.lab import Lab, LabError

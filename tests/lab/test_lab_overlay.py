@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import have_lab, need
+from tests.conftest import have_lab, need
 from labtools import ssh
 
 from fleet.lab import Lab

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, List
 
-from conftest import screen_text
+from tests.tui.conftest import screen_text
 
 from fleet.tui.dashboard import DashboardApp
 from fleet.tui.screens.help import HelpScreen

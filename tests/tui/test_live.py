@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from conftest import screen_text
+from tests.tui.conftest import screen_text
 
 from fleet.commands.trace import TraceRequest, targets_for
 from fleet.record.reader import Run

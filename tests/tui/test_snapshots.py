@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_dashboard_keys import fleet_feed
+from tests.tui.test_dashboard_keys import fleet_feed
 
 from fleet.tui.dashboard import DashboardApp
 from fleet.tui.viewer import ViewerApp

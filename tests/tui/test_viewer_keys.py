@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conftest import screen_text
+from tests.tui.conftest import screen_text
 
 from fleet.tui.screens.help import HelpScreen
 from fleet.tui.screens.prompt import PromptScreen
