@@ -21,6 +21,7 @@ TOP_ONLY_FILES = ("kprobe_events", "uprobe_events")
 
 
 def boot_id() -> str:
+    """This kernel's boot id: hosts reporting the same one share one CLOCK_MONOTONIC (the coordinator compares)."""
     try:
         with open("/proc/sys/kernel/random/boot_id") as f:
             return f.read().strip()

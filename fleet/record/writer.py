@@ -11,21 +11,13 @@ from typing import Any, Dict, List, Optional
 
 import msgpack
 
+from agent.probe import boot_id  # the coordinator compares its own boot id with the hosts' (shared kernel)
 from fleet import __version__
 from fleet.clocksync.samples import SyncSample
 from fleet.errors import FleetError
 from fleet.record import layout
 from fleet.record.frames import FrameFile
 from fleet.record.manifest import HostEntry, Manifest
-
-
-def boot_id() -> str:
-    """This kernel's boot id: hosts reporting the same one share the coordinator's CLOCK_MONOTONIC."""
-    try:
-        with open("/proc/sys/kernel/random/boot_id") as f:
-            return f.read().strip()
-    except OSError:
-        return ""
 
 
 def utc_now() -> str:
