@@ -80,6 +80,21 @@ def add_trace_args(parser: argparse.ArgumentParser) -> None:
         metavar="FUNC",
         help="do not trace this function (set_ftrace_notrace; repeatable)",
     )
+    parser.add_argument(
+        "-g",
+        dest="graph_function",
+        action="append",
+        metavar="FUNC",
+        help="function_graph: graph only this function and what it calls (set_graph_function; repeatable)",
+    )
+    parser.add_argument(
+        "--trigger",
+        dest="triggers",
+        action="append",
+        metavar="SPEC",
+        help="a function trigger 'FUNC:traceoff[:N]' / 'FUNC:traceon[:N]', or an event trigger "
+        "'sys:event:traceoff|snapshot|stacktrace[ if FILTER]' (repeatable)",
+    )
     parser.add_argument("-C", dest="clock", metavar="CLOCK", help="trace clock (local, global, mono, x86-tsc, ...)")
     parser.add_argument("-b", dest="buffer_kb", type=int, metavar="KB", help="ring buffer size per CPU in KiB")
     parser.add_argument(
@@ -202,6 +217,10 @@ def trace_config(args: argparse.Namespace) -> Dict[str, Any]:
         config["ftrace_filter"] = list(args.ftrace_filter)
     if args.ftrace_notrace:
         config["ftrace_notrace"] = list(args.ftrace_notrace)
+    if args.graph_function:
+        config["graph_function"] = list(args.graph_function)
+    if args.triggers:
+        config["triggers"] = list(args.triggers)
     if args.clock:
         config["trace_clock"] = args.clock
     if args.buffer_kb is not None:

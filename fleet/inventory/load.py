@@ -19,19 +19,18 @@ IGNORED_SUFFIXES = (".md", ".txt", ".rst", ".orig", ".bak", ".swp", ".cfg", ".re
 VARS_DIRS = ("group_vars", "host_vars")
 # The inventory `fleet lab up` writes in its default directory (fleet.lab.DEFAULT_DIR): while that lab is up, its
 # hosts (group `lab`) are part of the default inventory, so `fleet lab up; fleet trace --hosts 'lab/*'` just works.
-DEFAULT_LAB_INVENTORY = Path("/tmp/fleet-lab/inventory.yml")
+DEFAULT_LAB_INVENTORIES = (Path("/tmp/fleet-lab/inventory.yml"), Path("/tmp/fleet-vm/inventory.yml"))
 
 
 def default_paths() -> List[Path]:
     """Inventories used when -i is not given: the first of ./inventory/ and ~/.config/fleet/ that holds one, plus
-    the default lab's inventory while that lab is up."""
+    the inventories of the default namespace lab and VM lab while they are up (`fleet lab up`, `fleet lab vm up`)."""
     found: List[Path] = []
     for candidate in (Path.cwd() / "inventory", Path(os.path.expanduser("~/.config/fleet"))):
         if candidate.is_dir() and _inventory_files(candidate):
             found.append(candidate)
             break
-    if DEFAULT_LAB_INVENTORY.is_file():
-        found.append(DEFAULT_LAB_INVENTORY)
+    found += [lab for lab in DEFAULT_LAB_INVENTORIES if lab.is_file()]
     return found
 
 

@@ -155,7 +155,7 @@ def test_vars_directories_equal_ansible_inventory(tmp_path: Path) -> None:
 def test_no_inventory_means_localhost_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setattr("fleet.inventory.load.DEFAULT_LAB_INVENTORY", tmp_path / "no-lab.yml")
+    monkeypatch.setattr("fleet.inventory.load.DEFAULT_LAB_INVENTORIES", (tmp_path / "no-lab.yml",))
     inventory = load_inventory(None)
     assert inventory.hosts == []
     (local,) = inventory.select("localhost")
@@ -169,7 +169,7 @@ def test_default_search_reads_inventory_directory_first(tmp_path: Path, monkeypa
     (tmp_path / ".config" / "fleet" / "hosts.yml").write_text("all:\n  hosts:\n    other:\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setattr("fleet.inventory.load.DEFAULT_LAB_INVENTORY", tmp_path / "no-lab.yml")
+    monkeypatch.setattr("fleet.inventory.load.DEFAULT_LAB_INVENTORIES", (tmp_path / "no-lab.yml",))
     assert [h.name for h in load_inventory(None).hosts] == ["h1"]
     (tmp_path / "inventory" / "lab.ini").unlink()
     assert [h.name for h in load_inventory(None).hosts] == ["other"]
