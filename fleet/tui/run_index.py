@@ -160,7 +160,10 @@ class RunIndex:
 
     # --- the indexing pass -----------------------------------------------------------------------------------
     def build(self) -> None:
-        """One pass over the merged stream; rows become readable as they are indexed."""
+        """One pass over the merged stream; rows become readable as they are indexed. Once built, does nothing
+        (an index built beforehand can be handed to the viewer, which builds on mount)."""
+        if self.done:
+            return
         try:
             self._build()
         except FleetError as exc:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import Any, List
 
-from tests.tui.conftest import screen_text
-
 from fleet.tui.dashboard import DashboardApp
 from fleet.tui.screens.help import HelpScreen
 from fleet.tui.screens.host_detail import HostDetailScreen
 from fleet.tui.status import Controls, HostStatus, StatusFeed, TailEvent
 from fleet.tui.widgets.lines import LineList
+from tests.tui.conftest import screen_text
 
 SIZE = (160, 40)
 

@@ -7,14 +7,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from tests.tui.conftest import screen_text
-
 from fleet.commands.trace import TraceRequest, targets_for
 from fleet.record.reader import Run
 from fleet.tui.dashboard import DashboardApp
 from fleet.tui.live import LiveTrace
 from fleet.tui.run_index import RunIndex
 from fleet.tui.status import Controls, StatusFeed
+from tests.tui.conftest import screen_text
 
 
 async def until(pilot: Any, check: Any, what: str, limit: float = 30.0) -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.tui.test_dashboard_keys import fleet_feed
 
 from fleet.tui.dashboard import DashboardApp
 from fleet.tui.viewer import ViewerApp
+from tests.tui.test_dashboard_keys import fleet_feed
 
 pytest.importorskip("pytest_textual_snapshot")
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.tui.conftest import screen_text
-
 from fleet.tui.screens.help import HelpScreen
 from fleet.tui.screens.prompt import PromptScreen
 from fleet.tui.viewer import ViewerApp, parse_time
 from fleet.tui.widgets.fields import FieldsPanel
+from tests.tui.conftest import screen_text
 
 SIZE = (160, 40)
 
