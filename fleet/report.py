@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import fnmatch
 import json
+from collections import deque
 from dataclasses import dataclass, field
-from typing import IO, Any, Dict, List, Optional, Set, Tuple
+from typing import IO, Any, Deque, Dict, List, Optional, Set, Tuple
 
 from fleet.errors import UsageError
 from fleet.ftrace.events import Decoder, Lost
+from fleet.ftrace.funcgraph import GraphRenderer, GraphSlot, GraphStream
+from fleet.ftrace.latency import KernelText
 from fleet.ftrace.render import render_line
 from fleet.merge import Source, merged
 
@@ -22,6 +25,8 @@ class ReportOptions:
     events: List[str] = field(default_factory=list)
     """Globs matched against `name` and `system:name`; empty means every event."""
     format: str = "text"
+    graph_hosts: Set[str] = field(default_factory=set)
+    """Hosts whose run used the function_graph tracer: their events print as the kernel's function_graph text."""
 
 
 def parse_cpu_list(text: str) -> Set[int]:
@@ -80,6 +85,13 @@ def report(source: Source, options: ReportOptions, out: IO[str]) -> int:
     ns = options.ns
     labels = [s.host or s.meta.buffer_name or None for s in streams]
     counters = [s.raw_counts for s in streams]
+    graphs: Dict[int, GraphStream] = {}
+    if not jsonl:
+        for i, s in enumerate(streams):
+            if s.host is not None and s.host in options.graph_hosts:
+                graphs[i] = GraphStream(GraphRenderer(KernelText.of(decoders[i]), s.meta.cpus))
+    if graphs:
+        return _report_graph(streams, decoders, graphs, want, options, labels, counters, out)
     printed = 0
     for ts, index, cpu, _seq, lost, event in merged(streams, decoders, options.cpus):
         if event is not None and want is not None and not want(event.system, event.name):
@@ -108,4 +120,55 @@ def report(source: Source, options: ReportOptions, out: IO[str]) -> int:
             write(json.dumps(record, default=_json_default) + "\n")
         else:
             write(render_line(event, ts, ns, counters[index], label) + "\n")
+    return printed
+
+
+def _labelled(label: Optional[str], text: str) -> str:
+    if not label:
+        return text
+    return "".join(f"{label}: {line}\n" for line in text.splitlines())
+
+
+def _report_graph(
+    streams: List[Any],
+    decoders: List[Decoder],
+    graphs: Dict[int, GraphStream],
+    want: Optional[_EventFilter],
+    options: ReportOptions,
+    labels: List[Optional[str]],
+    counters: List[bool],
+    out: IO[str],
+) -> int:
+    """report() when some hosts used function_graph: their lines wait in one queue until each entry knows whether
+    it was a leaf (the next event of its CPU), so every host keeps its place on the merged time line."""
+    queue: Deque[Tuple[Optional[str], GraphSlot]] = deque()  # (label for graph text, slot)
+    write = out.write
+    printed = 0
+    if len(graphs) == len(streams):
+        write(next(iter(graphs.values())).renderer.header())
+
+    def drain() -> None:
+        while queue and queue[0][1].text is not None:
+            label, slot = queue.popleft()
+            write(_labelled(label, slot.text or ""))
+
+    for ts, index, cpu, _seq, lost, event in merged(streams, decoders, options.cpus):
+        if event is not None and want is not None and not want(event.system, event.name):
+            event = None
+        label = labels[index]
+        if lost is not None:
+            queue.append((None, GraphSlot((f"{label}: " if label else "") + _lost_line(cpu, lost) + "\n")))
+        if event is not None:
+            printed += 1
+            graph = graphs.get(index)
+            if graph is None:
+                queue.append((None, GraphSlot(render_line(event, ts, options.ns, counters[index], label) + "\n")))
+            else:
+                slot = graph.feed(event)
+                if slot is not None:
+                    queue.append((label, slot))
+        drain()
+    for graph in graphs.values():
+        graph.flush()
+    drain()
     return printed

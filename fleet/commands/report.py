@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import sys
+from pathlib import Path
+from typing import Set
 
+from fleet.errors import UsageError
+from fleet.record.hosts import select_hosts
+from fleet.record.reader import Run
+from fleet.record.snapshots import print_snapshots, run_snapshots
 from fleet.report import ReportOptions, parse_cpu_list, report
 from fleet.sources import open_source
 
@@ -15,7 +22,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "report",
         help="print the events of a run or a trace.dat file, one line each, like `trace-cmd report -N`",
         description="Print every event, merged over CPUs by timestamp, as `COMM-PID [CPU] SECS.USECS: EVENT: BODY` "
-        "(the kernel's own print formats), with `CPU:N [LOST N EVENTS]` where the ring buffer overran.",
+        "(the kernel's own print formats), with `CPU:N [LOST N EVENTS]` where the ring buffer overran. "
+        "Hosts traced with -p function_graph print as the kernel's function_graph `trace` file (CPU, DURATION, "
+        "nesting braces; other events as /* comments */), each line prefixed with its host. "
+        "Runs of a latency tracer (wakeup*, irqsoff, preemptoff, preemptirqsoff): --snapshots prints the "
+        "max-latency snapshots the hosts captured instead of the events.",
     )
     parser.add_argument("source", help="a trace.dat file or a fleet run directory (all hosts merged)")
     parser.add_argument("--ns", action="store_true", help="full nanosecond timestamps (like trace-cmd report -t)")
@@ -36,16 +47,50 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="a run: each host's own trace-clock timestamps instead of the aligned time line (see `fleet info`)",
     )
+    parser.add_argument(
+        "--snapshots",
+        action="store_true",
+        help="a run of a latency tracer: every host's max-latency snapshots, largest latency first, each after a "
+        "line `#### HOST: TRACER max latency N us (maximum R of M on HOST)` and printed as the host's kernel "
+        "printed it (latency-format header, task, => started at / => ended at, the trace)",
+    )
     parser.add_argument("--format", choices=["text", "jsonl"], default="text", help="output format (default text)")
     parser.set_defaults(func=run)
 
 
+def graph_hosts(path: str) -> Set[str]:
+    """The hosts of a run directory that traced with function_graph (none for a trace.dat file)."""
+    if not os.path.isdir(path) or not Run.is_run(Path(path)):
+        return set()
+    run = Run.open(Path(path))
+    if run.manifest.config.get("tracer") != "function_graph":
+        return set()
+    return set(run.host_names)
+
+
+def show_snapshots(args: argparse.Namespace) -> int:
+    if not os.path.isdir(args.source) or not Run.is_run(Path(args.source)):
+        raise UsageError(f"--snapshots reads a fleet run directory; {args.source} is not one")
+    run = Run.open(Path(args.source))
+    names = select_hosts(run, args.hosts) if args.hosts else None
+    out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="replace", newline="\n", write_through=False)
+    try:
+        print_snapshots(run_snapshots(run, names), out)
+        out.flush()
+    finally:
+        out.detach()
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.snapshots:
+        return show_snapshots(args)
     options = ReportOptions(
         ns=args.ns,
         cpus=parse_cpu_list(args.cpu) if args.cpu else None,
         events=list(args.event),
         format=args.format,
+        graph_hosts=graph_hosts(args.source),
     )
     source = open_source(args.source, args.hosts, aligned=not args.raw_time)
     out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="replace", newline="\n", write_through=False)

@@ -198,3 +198,45 @@ class GraphRenderer:
     def render(self, events: Sequence[Event]) -> str:
         """The whole `trace` file of the function_graph tracer for `events` in time order."""
         return self.header() + "".join(self.render_events(events))
+
+
+class GraphSlot:
+    """One event's place in the output: its text is known once the next event of its CPU has been seen."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: Optional[str] = None) -> None:
+        self.text = text
+
+
+class GraphStream:
+    """GraphRenderer fed one event at a time (time order): a funcgraph_entry waits for the next event of its CPU
+    (the kernel peeks at it to print a leaf call on one line), so each event gets a GraphSlot filled in later;
+    callers print slots in the order they got them, each once it holds text."""
+
+    def __init__(self, renderer: GraphRenderer) -> None:
+        self.renderer = renderer
+        self.pending: Dict[int, Tuple[Event, GraphSlot]] = {}
+
+    def feed(self, ev: Event) -> Optional[GraphSlot]:
+        """The slot of `ev`, or None when `ev` is the return of a leaf call already printed with its entry."""
+        held = self.pending.pop(ev.cpu, None)
+        if held is not None:
+            text, leaf = self.renderer.entry(held[0], ev)
+            held[1].text = text
+            if leaf:
+                return None
+        slot = GraphSlot()
+        if ev.system == "ftrace" and ev.name == "funcgraph_entry":
+            self.pending[ev.cpu] = (ev, slot)
+        elif ev.system == "ftrace" and ev.name == "funcgraph_exit":
+            slot.text = self.renderer.exit(ev)
+        else:
+            slot.text = self.renderer.comment(ev)
+        return slot
+
+    def flush(self) -> None:
+        """Entries still waiting are calls whose CPU recorded nothing after them: not leaves."""
+        for ev, slot in self.pending.values():
+            slot.text = self.renderer.entry(ev, None)[0]
+        self.pending.clear()

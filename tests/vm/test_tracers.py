@@ -60,7 +60,20 @@ def test_a_glob_that_matches_no_function_is_an_error_naming_it(vm_lab: VmLab, tm
     assert "no function matches 'nosuch_fleet_fn*'" in capsys.readouterr().out
 
 
-def test_wakeup_rt_streams_max_latency_snapshots_from_both_hosts(vm_lab: VmLab, tmp_path: Path) -> None:
+def snapshot_report(run: Run, tracer: str) -> str:
+    """What `fleet report RUN --snapshots` must print: every host's maxima, largest first, as recorded."""
+    expected = []
+    for host in run.hosts:
+        snaps = max_latency_events(host)
+        for i, s in enumerate(snaps):
+            where = f"maximum {i + 1} of {len(snaps)} on {host.name}"
+            banner = f"#### {host.name}: {tracer} max latency {s['usecs']} us ({where})"
+            expected.append((int(s["usecs"]), banner + "\n" + s["text"] + "\n"))
+    expected.sort(key=lambda x: -x[0])  # stable: equal latencies stay in host order
+    return "".join(text for _, text in expected)
+
+
+def test_wakeup_rt_streams_max_latency_snapshots_from_both_hosts(vm_lab: VmLab, tmp_path: Path, capsys) -> None:
     # -l limits the tracer's function tracing: patching every call site takes ~17 s per switch under TCG.
     # The rt kernel's own threads (ktimers, rcuc, irq threads) are RT tasks woken all the time.
     rc = fleet_trace(vm_lab, tmp_path / "run", "vm/*", "-p", "wakeup_rt", "-l", "schedule*", "--duration", "10")
@@ -78,6 +91,10 @@ def test_wakeup_rt_streams_max_latency_snapshots_from_both_hosts(vm_lab: VmLab, 
         assert lines[2].startswith("# wakeup_rt latency trace v1.1.5 on ")
         assert lines[4].startswith(f"# latency: {usecs[-1]} us, #")
         assert lines[6].startswith("#    | task: ")
+    # fleet report --snapshots: all hosts' snapshots, largest first, each after a banner naming host and tracer
+    capsys.readouterr()
+    assert main(["report", str(tmp_path / "run"), "--snapshots"]) == 0
+    assert capsys.readouterr().out == snapshot_report(run, "wakeup_rt")
 
 
 def test_a_function_traceoff_trigger_stops_the_host_when_the_function_runs(vm_lab: VmLab, tmp_path: Path) -> None:
@@ -114,7 +131,7 @@ def test_a_function_traceoff_trigger_stops_the_host_when_the_function_runs(vm_la
     assert function_names(host) in (["ksys_sync"], [])
 
 
-def test_function_graph_recorded_through_fleet_renders_nested_calls(vm_lab: VmLab, tmp_path: Path) -> None:
+def test_function_graph_recorded_through_fleet_renders_nested_calls(vm_lab: VmLab, tmp_path: Path, capsys) -> None:
     flags = ["-p", "function_graph", "-l", "hrtimer_*", "--duration", "3"]
     assert fleet_trace(vm_lab, tmp_path / "run", "vm1", *flags) == 0
     host = Run.open(tmp_path / "run").host("vm1")
@@ -128,6 +145,12 @@ def test_function_graph_recorded_through_fleet_renders_nested_calls(vm_lab: VmLa
     events.sort(key=lambda e: e.ts)
     text = GraphRenderer(KernelText.of(decoder), host.meta.cpus).render(events)
     lines = text.splitlines()
+    # fleet report prints the run the same way, each line prefixed with its host
+    capsys.readouterr()
+    assert main(["report", str(tmp_path / "run")]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[:4] == lines[:4]
+    assert [ln[len("vm1: ") :] if ln.startswith("vm1: ") else "!" + ln for ln in printed[4:]] == lines[4:]
     assert lines[:2] == ["# tracer: function_graph", "#"]
     # the timer interrupt (hrtimer_interrupt) calls other hrtimer_* functions: nested calls with leaves inside
     assert " 0)               |  hrtimer_interrupt() {" in lines, text[:2000]

@@ -1,0 +1,77 @@
+"""Max-latency snapshots recorded in a run (EV_MAX_LATENCY event frames of wakeup*, irqsoff, preemptoff, ...):
+every host's, largest latency first, each printed as the kernel printed it with a line naming host and tracer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import IO, Any, Dict, List, Optional, Sequence
+
+from fleet.record.reader import Run
+
+EV_MAX_LATENCY = "max_latency"  # agent/protocol.py's event kind (fleet/ does not import the agent)
+
+
+@dataclass
+class Snapshot:
+    """One new maximum a host's latency tracer recorded: the kernel's latency-format text of the max buffer."""
+
+    host: str
+    tracer: str
+    usecs: int
+    at: int
+    """The host's CLOCK_MONOTONIC (ns) when the agent noticed the new maximum."""
+    rank: int
+    """1 for the host's first maximum of the run, 2 for the next, ..."""
+    of: int
+    """How many maxima the host recorded."""
+    text: str
+    truncated: bool = False
+    error: str = ""
+
+
+def _snapshot(host: str, frame: Dict[str, Any], rank: int, of: int) -> Snapshot:
+    return Snapshot(
+        host=host,
+        tracer=str(frame.get("tracer", "")),
+        usecs=int(frame.get("usecs", 0)),
+        at=int(frame.get("at", 0)),
+        rank=rank,
+        of=of,
+        text=str(frame.get("text", "")),
+        truncated=bool(frame.get("truncated", False)),
+        error=str(frame.get("error", "")),
+    )
+
+
+def run_snapshots(run: Run, hosts: Optional[Sequence[str]] = None) -> List[Snapshot]:
+    """Every snapshot of the run's hosts (all, or those named), largest latency first; ties in host order."""
+    out: List[Snapshot] = []
+    for host in run.hosts:
+        if hosts is not None and host.name not in hosts:
+            continue
+        frames = [e for e in host.events if e.get("kind") == EV_MAX_LATENCY]
+        out.extend(_snapshot(host.name, f, i + 1, len(frames)) for i, f in enumerate(frames))
+    order = {h.name: i for i, h in enumerate(run.hosts)}
+    out.sort(key=lambda s: (-s.usecs, order[s.host], s.rank))
+    return out
+
+
+def banner(snap: Snapshot) -> str:
+    """`#### HOST: TRACER max latency N us (maximum R of M on HOST)`: the line before each snapshot's text."""
+    return (
+        f"#### {snap.host}: {snap.tracer} max latency {snap.usecs} us (maximum {snap.rank} of {snap.of} on {snap.host})"
+    )
+
+
+def print_snapshots(snaps: Sequence[Snapshot], out: IO[str]) -> None:
+    """Each snapshot: its banner, the kernel's text as recorded, a blank line."""
+    for snap in snaps:
+        out.write(banner(snap) + "\n")
+        if snap.error:
+            out.write(f"# (snapshot not read: {snap.error})\n")
+        else:
+            text = snap.text
+            out.write(text if text.endswith("\n") or not text else text + "\n")
+            if snap.truncated:
+                out.write("# (snapshot cut at the agent's size limit)\n")
+        out.write("\n")
