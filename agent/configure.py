@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
 
-from agent import protocol
+from agent import profile, protocol
 from agent.errors import AgentError
 from agent.instance import remove_instance
 from agent.tracefs import Tracefs, os_error
@@ -249,6 +249,7 @@ def lock_top_level(top: Tracefs) -> int:
 def configure(top: Tracefs, name: str, config: Dict[str, Any], caps: Dict[str, Any]) -> Setup:
     """Create the buffer (`name` under instances/, or the top level when needed) and apply `config` to it.
     On failure everything done so far is undone before the error propagates."""
+    profile.check(top, config)
     if wants_top_level(config, caps):
         lock = lock_top_level(top)
         setup = Setup(top, top, "", lock_fd=lock)

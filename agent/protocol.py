@@ -52,6 +52,9 @@ Stream (agent -> coordinator):
                 sum of the missed-event counts stored in the pages sent), missed_unknown_pages (pages flagged
                 RB_MISSED_EVENTS without a stored count), frames_seq (next seq, = sent_frames). The per_cpu keys are
                 the CPU numbers as strings ("0", "1", ...), so default msgpack unpackers (strict_map_key) accept them.
+                With config function_profile: "function_profile" {cpu (string): the text of trace_stat/function<cpu>}
+                (columns Function, Hit, Time, Avg, s^2). With config stack_trace: "stack_max" {size: stack_max_size
+                in bytes, trace: the stack_trace text}. Both were added without a version bump (absent otherwise).
   event         {kind, message, ...}: something noteworthy happened on the host (trigger fired, tracing_on
                 dropped to 0, reader error); kind is one of EVENT_KINDS
   error         {id?, code, message}: a request failed, or (without id) the agent hit a fatal condition
@@ -167,6 +170,10 @@ CONFIG_KEYS = {
     "top_level": "bool (default false): use the top-level buffer (implied by a tracer only the top level has); "
     "refused with 'busy' if someone else uses it; every file touched is restored afterwards",
     "kallsyms": "bool (default true): send /proc/kallsyms (compressed) in the metadata frame",
+    "function_profile": "bool: run the kernel's function profiler (top-level function_profile_enabled, host-wide) "
+    "from start to stop; its trace_stat/function<N> texts come in metadata_end",
+    "stack_trace": "bool: run the stack tracer (/proc/sys/kernel/stack_tracer_enabled, host-wide, stack_max_size "
+    "reset at start); stack_max_size and stack_trace come in metadata_end",
 }
 
 # Keys of the capabilities reply (besides "t" and "id").

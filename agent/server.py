@@ -8,7 +8,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Optional
 
-from agent import latency, protocol
+from agent import latency, profile, protocol
 from agent.cleanup import Terminated, ignore_signals, install_handlers
 from agent.codec import make_codec
 from agent.configure import Setup, configure
@@ -59,6 +59,7 @@ class Server:
         self.monitor_stop = threading.Event()
         self.reader_options = ReaderOptions()
         self.deferred = False  # flight recorder: the buffer is read only at stop
+        self.profile_undo: List[Callable[[], None]] = []  # host-wide profiler / stack tracer, put back at teardown
         self.done = False
 
     # -- plumbing --
@@ -184,6 +185,9 @@ class Server:
         assert self.setup is not None
         buf = self.setup.buf
         layout = self.layout(buf)
+        assert self.top is not None
+        self.release_profile()
+        self.profile_undo = profile.start(self.top, self.config)
         self.credits.reset(int(req.get("credits", protocol.INITIAL_CREDITS)))
         self.readers = [
             CpuReader(
@@ -225,8 +229,10 @@ class Server:
                     reader.start()
             for reader in self.readers:
                 reader.join()
-            assert self.setup is not None
+            assert self.setup is not None and self.top is not None
             end = self.end_stats(self.setup.buf)
+            end.update(profile.results(self.top, self.config))
+            self.release_profile()
             with self.lock:
                 self.readers = []
                 self.state = "configured"
@@ -349,9 +355,14 @@ class Server:
 
     # -- teardown --
 
+    def release_profile(self) -> None:
+        for err in profile.restore(self.profile_undo):
+            log(f"teardown: {err}")
+
     def release_buffer(self) -> None:
         """Stop readers, close our files in the buffer and remove/restore it."""
         self.monitor_stop.set()
+        self.release_profile()
         if self.setup is not None:
             try:
                 self.setup.buf.write("tracing_on", "0")

@@ -11,6 +11,7 @@ from typing import Set
 
 from fleet.errors import UsageError
 from fleet.record.hosts import select_hosts
+from fleet.record.profiles import print_profiles, print_stacks
 from fleet.record.reader import Run
 from fleet.record.snapshots import print_snapshots, run_snapshots
 from fleet.report import ReportOptions, parse_cpu_list, report
@@ -54,6 +55,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "line `#### HOST: TRACER max latency N us (maximum R of M on HOST)` and printed as the host's kernel "
         "printed it (latency-format header, task, => started at / => ended at, the trace)",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="a run traced with --function-profile: each host's function profile (its CPUs summed) in the "
+        "kernel's trace_stat layout (Function, Hit, Time, Avg, s^2; largest time first), then all hosts merged",
+    )
+    parser.add_argument("--top", type=int, metavar="N", help="with --profile: only the first N functions per table")
+    parser.add_argument(
+        "--stack",
+        action="store_true",
+        help="a run traced with --stack-trace: each host's deepest kernel stack (stack_max_size and the kernel's "
+        "stack_trace text), deepest first",
+    )
     parser.add_argument("--format", choices=["text", "jsonl"], default="text", help="output format (default text)")
     parser.set_defaults(func=run)
 
@@ -68,14 +82,21 @@ def graph_hosts(path: str) -> Set[str]:
     return set(run.host_names)
 
 
-def show_snapshots(args: argparse.Namespace) -> int:
+def show_recorded(args: argparse.Namespace) -> int:
+    """--snapshots, --profile, --stack: what the hosts' kernels summarized, not the events."""
+    flag = "--snapshots" if args.snapshots else "--profile" if args.profile else "--stack"
     if not os.path.isdir(args.source) or not Run.is_run(Path(args.source)):
-        raise UsageError(f"--snapshots reads a fleet run directory; {args.source} is not one")
+        raise UsageError(f"{flag} reads a fleet run directory; {args.source} is not one")
     run = Run.open(Path(args.source))
     names = select_hosts(run, args.hosts) if args.hosts else None
     out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="replace", newline="\n", write_through=False)
     try:
-        print_snapshots(run_snapshots(run, names), out)
+        if args.snapshots:
+            print_snapshots(run_snapshots(run, names), out)
+        if args.profile and not print_profiles(run, out, names, args.top):
+            raise UsageError(f"{args.source}: no host recorded a function profile (trace with --function-profile)")
+        if args.stack and not print_stacks(run, out, names):
+            raise UsageError(f"{args.source}: no host recorded a max stack (trace with --stack-trace)")
         out.flush()
     finally:
         out.detach()
@@ -83,8 +104,8 @@ def show_snapshots(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.snapshots:
-        return show_snapshots(args)
+    if args.snapshots or args.profile or args.stack:
+        return show_recorded(args)
     options = ReportOptions(
         ns=args.ns,
         cpus=parse_cpu_list(args.cpu) if args.cpu else None,

@@ -95,6 +95,19 @@ def add_trace_args(parser: argparse.ArgumentParser) -> None:
         help="a function trigger 'FUNC:traceoff[:N]' / 'FUNC:traceon[:N]', or an event trigger "
         "'sys:event:traceoff|snapshot|stacktrace[ if FILTER]' (repeatable)",
     )
+    parser.add_argument(
+        "--function-profile",
+        action="store_true",
+        help="run the kernel's function profiler on each host (function_profile_enabled, host-wide; it follows the "
+        "top-level set_ftrace_filter: use --top-level with -l) and record its per-CPU tables; "
+        "`fleet report RUN --profile` prints them per host and merged",
+    )
+    parser.add_argument(
+        "--stack-trace",
+        action="store_true",
+        help="run the stack tracer on each host (stack_tracer_enabled, host-wide, maximum reset at start) and record "
+        "the deepest kernel stack seen; `fleet report RUN --stack` prints it per host",
+    )
     parser.add_argument("-C", dest="clock", metavar="CLOCK", help="trace clock (local, global, mono, x86-tsc, ...)")
     parser.add_argument("-b", dest="buffer_kb", type=int, metavar="KB", help="ring buffer size per CPU in KiB")
     parser.add_argument(
@@ -229,8 +242,15 @@ def trace_config(args: argparse.Namespace) -> Dict[str, Any]:
         config["buffer_size_kb"] = args.buffer_kb
     if args.options:
         config["options"] = list(args.options)
-    if not config.get("events") and not config.get("tracer"):
-        raise UsageError("nothing to trace: give -e EVENT (e.g. -e sched:sched_switch) or -p TRACER")
+    if getattr(args, "function_profile", False):
+        config["function_profile"] = True
+    if getattr(args, "stack_trace", False):
+        config["stack_trace"] = True
+    if not any(config.get(k) for k in ("events", "tracer", "function_profile", "stack_trace")):
+        raise UsageError(
+            "nothing to trace: give -e EVENT (e.g. -e sched:sched_switch), -p TRACER, --function-profile or "
+            "--stack-trace"
+        )
     return config
 
 
