@@ -6,11 +6,15 @@ import argparse
 import sys
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, List, Optional, Sequence
 
 from fleet.clocksync.align import SYNC_MODES
 from fleet.commands.hosts import add_inventory_arg
 from fleet.errors import UsageError
 from fleet.latency.pairing import PAIRING_RULES
+
+if TYPE_CHECKING:
+    from fleet.latency.study import StudySpec
 
 EPILOG = f"""\
 {textwrap.fill(PAIRING_RULES + ".", 116)}
@@ -45,19 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("run", type=Path, help="run directory (written by `fleet trace -o`)")
-    for side in ("from", "to"):
-        parser.add_argument(
-            f"--{side}",
-            dest=f"{side}_event",
-            required=True,
-            metavar="EVENT",
-            help=f"{side.upper()} event: sys:event or event (globs allowed), e.g. print",
-        )
-        parser.add_argument(f"--{side}-hosts", metavar="PATTERN", help="inventory host pattern (default: all)")
-        parser.add_argument(f"--{side}-filter", metavar="EXPR", help="field condition, e.g. 'prev_state == 0'")
-        parser.add_argument(f"--{side}-key", metavar="FIELD", help=f"field holding the key on the {side} side")
-        parser.add_argument(f"--{side}-match", metavar="REGEX", help="regex on the event text; group 1 is the key")
-    parser.add_argument("--key", metavar="FIELD", help="field holding the key on both sides")
+    add_side_args(parser)
     parser.add_argument("--worst", type=int, default=5, metavar="N", help="show the N worst pairs (default 5)")
     parser.add_argument("--context", type=int, default=2, metavar="N", help="events shown either side (default 2)")
     parser.add_argument("--format", choices=("text", "json", "csv"), default="text")
@@ -66,32 +58,71 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def add_side_args(parser: argparse._ActionsContainer, prefix: str = "") -> None:
+    """The two sides' flags (`--from`, `--from-hosts`, ..., `--key`), or with prefix `study-` the same flags for a
+    live study (`--study-from`, ...; optional there): one definition for fleet latency, fleet trace, fleet monitor."""
+    dest = prefix.replace("-", "_")
+    for side in ("from", "to"):
+        parser.add_argument(
+            f"--{prefix}{side}",
+            dest=f"{dest}{side}_event",
+            required=not prefix,
+            metavar="EVENT",
+            help=f"{side.upper()} event: sys:event or event (globs allowed), e.g. print",
+        )
+        parser.add_argument(f"--{prefix}{side}-hosts", metavar="PATTERN", help="inventory host pattern (default: all)")
+        parser.add_argument(f"--{prefix}{side}-filter", metavar="EXPR", help="field condition, e.g. 'prev_state == 0'")
+        parser.add_argument(f"--{prefix}{side}-key", metavar="FIELD", help=f"field holding the key on the {side} side")
+        parser.add_argument(
+            f"--{prefix}{side}-match", metavar="REGEX", help="regex on the event text; group 1 is the key"
+        )
+    parser.add_argument(f"--{prefix}key", metavar="FIELD", help="field holding the key on both sides")
+
+
+def study_spec(
+    args: argparse.Namespace, names: Sequence[str], inventory: Optional[List[Path]], prefix: str = ""
+) -> Optional[StudySpec]:
+    """The StudySpec the flags of add_side_args(prefix) name over hosts `names`; None when no side is given."""
+    from fleet.latency.hosts import select_hosts
+    from fleet.latency.sides import Side
+    from fleet.latency.study import StudySpec
+
+    dest = prefix.replace("-", "_")
+
+    def get(name: str) -> Any:
+        return getattr(args, f"{dest}{name}", None)
+
+    if not get("from_event") and not get("to_event"):
+        return None
+    if not get("from_event") or not get("to_event"):
+        raise UsageError(f"a study needs both --{prefix}from EVENT and --{prefix}to EVENT")
+    sides = [
+        Side(
+            event=get(f"{side}_event"),
+            hosts=select_hosts(get(f"{side}_hosts"), names, inventory),
+            filter=get(f"{side}_filter"),
+            key_field=get(f"{side}_key") or get("key"),
+            match=get(f"{side}_match"),
+        )
+        for side in ("from", "to")
+    ]
+    return StudySpec(sides[0], sides[1])
+
+
 def run(args: argparse.Namespace) -> int:
     from fleet.latency.context import around
-    from fleet.latency.hosts import select_hosts
     from fleet.latency.output import as_json, text_report, write_csv
-    from fleet.latency.sides import Side
-    from fleet.latency.study import StudySpec, run_study
+    from fleet.latency.study import run_study
     from fleet.latency.timeline import clock_models
     from fleet.record.reader import Run
 
     if args.worst < 0 or args.context < 0:
         raise UsageError("--worst and --context are counts >= 0")
     the_run = Run.open(args.run)
-    names = the_run.host_names
-    sides = []
-    for side in ("from", "to"):
-        sides.append(
-            Side(
-                event=getattr(args, f"{side}_event"),
-                hosts=select_hosts(getattr(args, f"{side}_hosts"), names, args.inventory),
-                filter=getattr(args, f"{side}_filter"),
-                key_field=getattr(args, f"{side}_key") or args.key,
-                match=getattr(args, f"{side}_match"),
-            )
-        )
+    spec = study_spec(args, the_run.host_names, args.inventory)
+    assert spec is not None
     models = clock_models(the_run, args.sync)
-    result = run_study(the_run, StudySpec(sides[0], sides[1]), models)
+    result = run_study(the_run, spec, models)
     if args.format == "json":
         print(as_json(result))
     elif args.format == "csv":
