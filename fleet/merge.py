@@ -30,6 +30,9 @@ class Stream:
     None when the raw value is used as it is."""
     raw_counts: bool = False
     """True when timestamps are counter values (x86-tsc, counter without TSC2NSEC): printed as plain integers."""
+    size: int = 0
+    """Bytes of trace data behind `pages` (stored size, maybe compressed); 0 when unknown. Lets `fleet report`
+    decide whether rendering in worker processes pays off."""
 
 
 class Source(Protocol):

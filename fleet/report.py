@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 from collections import deque
 from dataclasses import dataclass, field
+from functools import partial
 from typing import IO, Any, Deque, Dict, List, Optional, Set, Tuple
 
 from fleet.errors import UsageError
 from fleet.ftrace.events import Decoder, Lost
 from fleet.ftrace.funcgraph import GraphRenderer, GraphSlot, GraphStream
 from fleet.ftrace.latency import KernelText
+from fleet.ftrace.lines import LineStyle, cpu_lines
 from fleet.ftrace.render import render_line
-from fleet.merge import Source, merged
+from fleet.linemerge import LaneFactory, merged_lines
+from fleet.merge import Source, Stream, merged
 
 
 @dataclass
@@ -27,6 +31,15 @@ class ReportOptions:
     format: str = "text"
     graph_hosts: Set[str] = field(default_factory=set)
     """Hosts whose run used the function_graph tracer: their events print as the kernel's function_graph text."""
+    workers: Optional[int] = None
+    """Text output: 0 renders in this process; N > 0 renders each CPU in its own worker process (when there are 2
+    to MAX_LANES CPUs); None decides by the input's size and the machine's CPUs."""
+
+
+PARALLEL_BYTES = 2_000_000
+"""Trace data (stored bytes) from which rendering in worker processes beats starting them."""
+MAX_LANES = 32
+"""More CPUs x streams than this render in this process (one worker per CPU would crowd the machine)."""
 
 
 def parse_cpu_list(text: str) -> Set[int]:
@@ -69,6 +82,34 @@ def _lost_line(cpu: int, lost: Lost) -> str:
     return f"CPU:{cpu} [LOST {lost.count} EVENTS]" if lost.count else f"CPU:{cpu} [LOST EVENTS]"
 
 
+def _use_workers(streams: List[Stream], lanes: int, workers: Optional[int]) -> bool:
+    if workers is not None:
+        return workers > 0 and 2 <= lanes <= MAX_LANES
+    cpus = os.cpu_count() or 1
+    return cpus > 1 and 2 <= lanes <= MAX_LANES and sum(s.size for s in streams) >= PARALLEL_BYTES
+
+
+def _report_text(
+    streams: List[Stream],
+    decoders: List[Decoder],
+    options: ReportOptions,
+    want: Optional[_EventFilter],
+    out: IO[str],
+) -> int:
+    """The text report: each CPU rendered straight to lines (maybe in worker processes), merged, written."""
+    factories: List[LaneFactory] = []
+    for index, stream in enumerate(streams):
+        style = LineStyle(options.ns, stream.raw_counts, stream.host or stream.meta.buffer_name or None, want)
+        for cpu in sorted(stream.pages):
+            if options.cpus is None or cpu in options.cpus:
+                factories.append(partial(cpu_lines, decoders[index], cpu, stream.pages[cpu], style, stream.timestamp))
+    write = out.write
+    tally = [0]
+    for batch in merged_lines(factories, _use_workers(streams, len(factories), options.workers), tally):
+        write("".join(batch))
+    return tally[0]
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, (bytes, bytearray)):
         return value.hex()
@@ -92,6 +133,8 @@ def report(source: Source, options: ReportOptions, out: IO[str]) -> int:
                 graphs[i] = GraphStream(GraphRenderer(KernelText.of(decoders[i]), s.meta.cpus))
     if graphs:
         return _report_graph(streams, decoders, graphs, want, options, labels, counters, out)
+    if not jsonl:
+        return _report_text(streams, decoders, options, want, out)
     printed = 0
     for ts, index, cpu, _seq, lost, event in merged(streams, decoders, options.cpus):
         if event is not None and want is not None and not want(event.system, event.name):

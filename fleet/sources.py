@@ -27,7 +27,8 @@ class TraceDatSource:
         for buf in self.dat.buffers:
             pages: Dict[int, Iterable[bytes]] = {cpu: buf.pages(cpu) for cpu in buf.cpus}
             conv = None if buf.timestamp_is_identity else buf.timestamp
-            yield Stream(None, buf.meta, pages, conv, raw_counts=not buf.in_usecs)
+            size = sum(ref.size for ref in buf.cpu_data.values())
+            yield Stream(None, buf.meta, pages, conv, raw_counts=not buf.in_usecs, size=size)
 
     def close(self) -> None:
         self.dat.close()
@@ -56,11 +57,12 @@ class RunSource:
                 continue
             pages: Dict[int, Iterable[bytes]] = {cpu: host.pages(cpu) for cpu in host.cpus}
             model = self.models.get(host.name)
+            size = host.frames_path.stat().st_size if host.frames_path.exists() else 0
             if model is not None and model.aligned_ok:
-                yield Stream(host.name, host.meta, pages, _aligner(model))
+                yield Stream(host.name, host.meta, pages, _aligner(model), size=size)
             else:
                 counts = host.meta.trace_clock in COUNTER_CLOCKS
-                yield Stream(host.name, host.meta, pages, None, raw_counts=counts)
+                yield Stream(host.name, host.meta, pages, None, raw_counts=counts, size=size)
 
     def close(self) -> None:
         pass
