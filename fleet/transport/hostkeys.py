@@ -8,6 +8,8 @@ from typing import Optional
 
 import asyncssh
 
+from fleet.errors import HostError
+
 
 def default_known_hosts() -> Path:
     return Path("~/.ssh/known_hosts").expanduser()
@@ -36,7 +38,10 @@ class HostKeyPolicy:
         except OSError as exc:
             self.refusal = f"cannot read {self.path} ({exc.strerror})"
             text = ""
-        return asyncssh.import_known_hosts(text)
+        try:
+            return asyncssh.import_known_hosts(text)
+        except ValueError as exc:  # a malformed line: OpenSSH would skip it, but a silent skip could hide a key
+            raise HostError(self.name, f"{self.path} is not a valid known_hosts file: {exc}") from None
 
     def decide(self, host: str, addr: str, port: int, key: asyncssh.SSHKey) -> bool:
         """Called for a key known_hosts does not list for this host: refuse a changed key, accept a new one only
