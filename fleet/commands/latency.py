@@ -79,6 +79,16 @@ def add_side_args(parser: argparse._ActionsContainer, prefix: str = "") -> None:
     parser.add_argument(f"--{prefix}key", metavar="FIELD", help="field holding the key on both sides")
 
 
+def add_live_study_args(parser: argparse.ArgumentParser) -> None:
+    """`--study-from EVENT --study-to EVENT ...` on fleet trace and fleet monitor: a study the dashboard shows live."""
+    group = parser.add_argument_group(
+        "live latency study",
+        "pair events while tracing and show count, unmatched, p50/p99/max and a log-scale histogram in the "
+        "dashboard (key l); the flags are fleet latency's side flags with a study- prefix (see fleet latency --help)",
+    )
+    add_side_args(group, "study-")
+
+
 def study_spec(
     args: argparse.Namespace, names: Sequence[str], inventory: Optional[List[Path]], prefix: str = ""
 ) -> Optional[StudySpec]:

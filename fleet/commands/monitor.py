@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from fleet.commands.hosts import add_inventory_arg
+from fleet.commands.latency import add_live_study_args, study_spec
 from fleet.commands.trace import TraceRequest, add_trace_args, targets_for, trace_config
 from fleet.errors import UsageError
 from fleet.transport.ssh import SshOptions
@@ -18,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "monitor",
         help="watch hosts live in the dashboard without recording",
         description="Trace the hosts PATTERN selects and show them live (state, rates, loss, a merged tail); "
-        "nothing is kept. T starts tracing, X stops it, w writes a marker on every host, ? lists every key.",
+        "nothing is kept. T starts tracing, X stops it, w writes a marker on every host, l shows the live latency "
+        "study (--study-from/--study-to), ? lists every key.",
     )
     parser.add_argument("--hosts", default="localhost", metavar="PATTERN", help="inventory host pattern")
     add_inventory_arg(parser)
@@ -28,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--keepalive", type=float, default=5.0, metavar="S", help="SSH keepalive interval")
     parser.add_argument("--connect-timeout", type=float, default=10.0, metavar="S", help="per host (default 10)")
     parser.add_argument("--max-connects", type=int, default=16, metavar="N", help="hosts connecting at once")
+    add_live_study_args(parser)
     parser.set_defaults(func=run, event_specs=[])
 
 
@@ -36,8 +39,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("fleet monitor needs a terminal; use `fleet trace --no-tui` for plain progress")
     if not args.event_specs and not args.tracer:
         args.event_specs = [["sched:sched_switch", None]]
+    targets = targets_for(args.hosts, args.inventory)
+    study = study_spec(args, [t.name for t in targets], args.inventory, "study-")
     req = TraceRequest(
-        targets=targets_for(args.hosts, args.inventory),
+        targets=targets,
         config=trace_config(args),
         output=Path("unused"),
         markers=list(args.markers),
@@ -49,30 +54,14 @@ def run(args: argparse.Namespace) -> int:
     from fleet.tui.dashboard import run_dashboard
     from fleet.tui.live import Monitor
     from fleet.tui.status import StatusFeed
+    from fleet.tui.study import StudyTap
 
     feed = StatusFeed()
-    monitor = Monitor(req, feed)
+    tap = StudyTap(study) if study is not None else None
+    monitor = Monitor(req, feed, tap)
     monitor.start()
     try:
-        run_dashboard(feed, monitor.controls(), title=f"fleet monitor {args.hosts}")
+        run_dashboard(feed, monitor.controls(), title=f"fleet monitor {args.hosts}", study=tap)
     finally:
         monitor.close()
     return 0
-
-
-def main() -> int:
-    """`python3 -m fleet.commands.monitor ...`: the same as `fleet monitor ...` (until cli.COMMANDS lists it)."""
-    from fleet.errors import FleetError
-
-    parser = argparse.ArgumentParser(prog="fleet")
-    register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["monitor", *sys.argv[1:]])
-    try:
-        return int(args.func(args) or 0)
-    except FleetError as exc:
-        print(f"fleet: {exc}", file=sys.stderr)
-        return exc.exit_code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

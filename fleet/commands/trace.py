@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 from agent import protocol
 from fleet.clocksync.align import SYNC_AUTO, SYNC_MODES
 from fleet.commands.hosts import add_inventory_arg
+from fleet.commands.latency import add_live_study_args, study_spec
 from fleet.errors import UsageError
 from fleet.inventory import load_inventory
 from fleet.progress import PlainProgress, Progress
@@ -182,6 +183,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "trace_marker writes then arrive on kernels without options/copy_trace_marker)",
     )
     add_stop_args(parser)
+    add_live_study_args(parser)
     parser.set_defaults(func=run, event_specs=[])
 
 
@@ -424,11 +426,16 @@ def run(args: argparse.Namespace) -> int:
     )
     if req.stop.active:
         req.stop.hosts = ",".join(select_stop_hosts(args.stop_hosts, targets, args.inventory))
+    study = study_spec(args, [t.name for t in targets], args.inventory, "study-")
     if not args.no_tui and os.isatty(sys.stdout.fileno()):
         from fleet.tui.live import trace_with_dashboard
 
-        path = trace_with_dashboard(req)
+        path = trace_with_dashboard(req, study)
     else:
+        if study is not None:
+            print(
+                "fleet: the live study shows in the dashboard only; run `fleet latency RUN` on the run", file=sys.stderr
+            )
         progress = PlainProgress(sys.stdout)
         progress.line(f"{len(targets)} host(s): {', '.join(t.name for t in targets)} -> {req.output}")
         path = execute(req, progress)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from fleet.errors import UsageError
@@ -28,21 +27,3 @@ def run(args: argparse.Namespace) -> int:
     from fleet.tui.viewer import run_viewer
 
     return run_viewer(args.run)
-
-
-def main() -> int:
-    """`python3 -m fleet.commands.view ...`: the same as `fleet view ...` (until cli.COMMANDS lists it)."""
-    from fleet.errors import FleetError
-
-    parser = argparse.ArgumentParser(prog="fleet")
-    register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["view", *sys.argv[1:]])
-    try:
-        return int(args.func(args) or 0)
-    except FleetError as exc:
-        print(f"fleet: {exc}", file=sys.stderr)
-        return exc.exit_code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,5 +1,6 @@
 """The live dashboard: a sortable host table with rate sparklines, a merged live tail coloured by host, filters,
-pause and scroll back, a host detail screen, and keys that start/stop tracing and write markers on every host."""
+pause and scroll back, a host detail screen, a live latency-study panel, and keys that start/stop tracing and write
+markers on every host."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from fleet.tui.screens.help import HelpScreen, keys_of
 from fleet.tui.screens.host_detail import HostDetailScreen
 from fleet.tui.screens.prompt import PromptScreen
 from fleet.tui.status import Controls, StatusFeed, TailEvent
+from fleet.tui.study import StudyTap
 from fleet.tui.widgets.lines import LineList
+from fleet.tui.widgets.study import study_text
 from fleet.tui.widgets.style import duration_ns, host_colour, human_bytes, si, sparkline
 
 REFRESH = 0.25
@@ -65,6 +68,7 @@ class DashboardApp(App[None]):
         Binding("T", "start", "start tracing"),
         Binding("X", "stop", "stop tracing"),
         Binding("w", "marker", "write marker on all hosts"),
+        Binding("l", "study", "latency study panel on/off (--study-from/--study-to)"),
         Binding("q", "quit", "quit"),
     ]
     CSS = """
@@ -72,11 +76,19 @@ class DashboardApp(App[None]):
     .header { height: 1; color: $text-muted; padding: 0 0; }
     #hosts { height: 2fr; }
     #tail { height: 3fr; border-top: solid $accent; }
+    #study { height: auto; max-height: 17; border-top: solid $accent; padding: 0 1; }
     """
 
-    def __init__(self, feed: StatusFeed, controls: Optional[Controls] = None, title: str = "fleet") -> None:
+    def __init__(
+        self,
+        feed: StatusFeed,
+        controls: Optional[Controls] = None,
+        title: str = "fleet",
+        study: Optional[StudyTap] = None,
+    ) -> None:
         super().__init__()
         self.feed = feed
+        self.study = study
         self.controls = controls or Controls()
         self.model = DashboardModel()
         self.title_text = title
@@ -87,6 +99,8 @@ class DashboardApp(App[None]):
         self.summary = Static(id="summary")
         self.hosts_list = LineList(self._host_line, id="hosts")
         self.tail_list = LineList(self._tail_line, id="tail")
+        self.study_panel = Static(id="study")
+        self.study_panel.display = study is not None
         self.tail_list.follow = True
         self.redraws = 0
         """Ticks that changed the screen (the bench counts them)."""
@@ -95,6 +109,7 @@ class DashboardApp(App[None]):
         yield self.summary
         yield Static(Text(COLUMNS, no_wrap=True, overflow="crop"), classes="header")
         yield self.hosts_list
+        yield self.study_panel
         yield self.tail_list
         yield Footer()
 
@@ -121,7 +136,12 @@ class DashboardApp(App[None]):
         if isinstance(self.screen, HostDetailScreen):
             self.screen.refresh_detail(now)
         self._summary()
+        self._study()
         self.redraws += 1
+
+    def _study(self) -> None:
+        if self.study is not None and self.study_panel.display:
+            self.study_panel.update(study_text(self.study.view()))
 
     def _summary(self) -> None:
         t = self.model.totals()
@@ -241,12 +261,23 @@ class DashboardApp(App[None]):
 
         self.push_screen(PromptScreen("marker:", "text written to trace_marker on every host"), done)
 
+    def action_study(self) -> None:
+        if self.study is None:
+            self.say("no latency study: start with --study-from EVENT --study-to EVENT")
+            return
+        panel = self.study_panel
+        panel.display = not panel.display
+        self._study()
+        self.say("study panel shown" if panel.display else "study panel hidden")
+
     async def action_quit(self) -> None:
         if self.controls.quit is not None:
             self.controls.quit()
         self.exit()
 
 
-def run_dashboard(feed: StatusFeed, controls: Optional[Controls] = None, title: str = "fleet") -> None:
-    """Show the dashboard until the user quits (q); the caller's producers keep publishing into `feed`."""
-    DashboardApp(feed, controls, title).run()
+def run_dashboard(
+    feed: StatusFeed, controls: Optional[Controls] = None, title: str = "fleet", study: Optional[StudyTap] = None
+) -> None:
+    """Show the dashboard until the user quits (q); the caller's producers keep publishing into `feed` (and `study`)."""
+    DashboardApp(feed, controls, title, study).run()

@@ -26,9 +26,11 @@ from fleet.record.payload import frame_pages_blob
 from fleet.record.reader import HostRun
 from fleet.record.writer import HostWriter, RunWriter
 from fleet.tui.status import Controls, HostStatus, StatusFeed, TailEvent
+from fleet.tui.study import StudyTap
 
 if TYPE_CHECKING:
     from fleet.commands.trace import TraceRequest
+    from fleet.latency.study import StudySpec
 
 TAIL_PER_FRAME = 8
 """Newest events of each data frame that go to the live tail (the tail is a sample; the recording has all)."""
@@ -38,9 +40,13 @@ class HostTap:
     """One host's live figures, updated from what its session writes. Tail timestamps go through the host's clock
     model fitted (as `fleet report` fits it) on the sync samples and sync markers seen so far."""
 
-    def __init__(self, name: str, feed: StatusFeed, shared_kernel: bool = False) -> None:
+    def __init__(
+        self, name: str, feed: StatusFeed, shared_kernel: bool = False, study: Optional[StudyTap] = None
+    ) -> None:
         self.status = HostStatus(name)
         self.feed = feed
+        self.study = study
+        """The live latency study this host's events also go to (fleet trace/monitor --study-from ...)."""
         self.decoder: Optional[Decoder] = None
         self.shared_kernel = shared_kernel
         self.samples: List[SyncSample] = []
@@ -70,6 +76,8 @@ class HostTap:
         s.events += len(events)
         s.per_cpu_events[cpu] = s.per_cpu_events.get(cpu, 0) + len(events)
         s.lost += sum(i.count or 0 for i in items if isinstance(i, Lost))
+        if self.study is not None:
+            self.study.add(s.host, events, self.aligned)
         tail = []
         for e in events[-TAIL_PER_FRAME:]:
             ts = self.aligned(e.ts)
@@ -169,10 +177,11 @@ class TapRunWriter(RunWriter):
 
     feed: StatusFeed
     config: Dict[str, Any]
+    study: Optional[StudyTap] = None
 
     def add_host(self, entry: HostEntry) -> HostWriter:
         plain = super().add_host(entry)
-        tap = HostTap(entry.name, self.feed)
+        tap = HostTap(entry.name, self.feed, study=self.study)
         tap.status.config = dict(self.config)
         writer = TapHostWriter(self, plain.entry, tap)
         plain.frames.close()
@@ -185,9 +194,10 @@ class LiveTrace:
     """`fleet trace` with the dashboard: the fan-out runs in a thread of its own, with its own event loop
     (no signal handlers there: the dashboard's q stops it)."""
 
-    def __init__(self, req: TraceRequest, feed: StatusFeed) -> None:
+    def __init__(self, req: TraceRequest, feed: StatusFeed, study: Optional[StudyTap] = None) -> None:
         self.req = req
         self.feed = feed
+        self.study = study
         self.loop: Optional[asyncio.AbstractEventLoop] = None
         self.fanout: Any = None
         self.thread = threading.Thread(target=self._main, name="fleet-coordinator", daemon=True)
@@ -215,12 +225,14 @@ class LiveTrace:
             self.failure = exc
             self.feed.message(f"tracing failed: {exc}")
         finally:
+            if self.study is not None:
+                self.study.flush()
             self.feed.finish()
 
     def _create_writer(self, *args: Any) -> RunWriter:
         writer = TapRunWriter.create(*args)
         assert isinstance(writer, TapRunWriter)
-        writer.feed, writer.config = self.feed, self.req.config
+        writer.feed, writer.config, writer.study = self.feed, self.req.config, self.study
         return writer
 
     def _attach(self, fanout: Any) -> None:
@@ -254,14 +266,17 @@ class _FeedProgress:
         self.feed.message(message)
 
 
-def trace_with_dashboard(req: TraceRequest) -> Path:
-    """Record `req` while the dashboard shows it; returns the run directory once tracing ended and q was pressed."""
+def trace_with_dashboard(req: TraceRequest, study: Optional[StudySpec] = None) -> Path:
+    """Record `req` while the dashboard shows it (and the live `study`, if any); returns the run directory once
+    tracing ended and q was pressed."""
     from fleet.tui.dashboard import run_dashboard
 
     feed = StatusFeed()
-    live = LiveTrace(req, feed)
+    tap = StudyTap(study) if study is not None else None
+    live = LiveTrace(req, feed, tap)
     live.start()
-    run_dashboard(feed, Controls(stop=live.stop, marker=live.marker, quit=live.stop), title=f"fleet trace {req.output}")
+    controls = Controls(stop=live.stop, marker=live.marker, quit=live.stop)
+    run_dashboard(feed, controls, title=f"fleet trace {req.output}", study=tap)
     live.stop()
     live.join()
     return req.output
@@ -270,9 +285,11 @@ def trace_with_dashboard(req: TraceRequest) -> Path:
 class Monitor:
     """`fleet monitor`: traces into scratch run directories that are removed at the end; T starts, X stops."""
 
-    def __init__(self, req: TraceRequest, feed: StatusFeed) -> None:
+    def __init__(self, req: TraceRequest, feed: StatusFeed, study: Optional[StudyTap] = None) -> None:
         self.req = req
         self.feed = feed
+        self.study = study
+        """One study across every start/stop: pairs accumulate until the monitor closes."""
         self.scratch = Path(tempfile.mkdtemp(prefix="fleet-monitor-"))
         self.live: Optional[LiveTrace] = None
         self.runs = 0
@@ -285,7 +302,7 @@ class Monitor:
 
         self.runs += 1
         req = replace(self.req, output=self.scratch / f"run{self.runs}", markers=list(self.req.markers))
-        self.live = LiveTrace(req, self.feed)
+        self.live = LiveTrace(req, self.feed, self.study)
         self.live.start()
 
     def stop(self) -> None:

@@ -61,7 +61,7 @@ def wait_for(session: str, text: str, timeout: float = 30.0) -> str:
 
 
 def test_view_in_tmux_marker_search_help_quit(tmux: Callable[..., str], small_run: Path) -> None:
-    session = tmux(f"{sys.executable} -m fleet.commands.view {small_run}; echo EXITED $?; sleep 30")
+    session = tmux(f"{sys.executable} -m fleet.cli view {small_run}; echo EXITED $?; sleep 30")
     screen = wait_for(session, "events 471  line 1")
     assert "localhost" in screen and "sched_switch" in screen
     keys(session, "m")
@@ -84,6 +84,6 @@ def test_view_in_tmux_marker_search_help_quit(tmux: Callable[..., str], small_ru
 
 
 def test_view_of_a_missing_run_says_so(tmux: Callable[..., str], tmp_path: Path) -> None:
-    session = tmux(f"{sys.executable} -m fleet.commands.view {tmp_path}/nothing; echo EXITED $?; sleep 30")
+    session = tmux(f"{sys.executable} -m fleet.cli view {tmp_path}/nothing; echo EXITED $?; sleep 30")
     screen = wait_for(session, "EXITED 2")
     assert "not a run directory (no manifest)" in screen
