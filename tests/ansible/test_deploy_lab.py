@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Iterator, List
 
 import pytest
-from tests.conftest import have_lab, need
 from deploytools import download_debs, download_wheels, fleet, table_rows, user_inventory
 
 from fleet.cli import main
@@ -26,6 +25,7 @@ from fleet.lab import Lab, keys
 from fleet.record.reader import Run
 from fleet.transport import deploy
 from fleet.transport.deploy import AgentBuild, build_agent
+from tests.conftest import have_lab, need
 from tests.e2e.runs import event_counts, marker_texts
 
 SSH = ["ssh"]

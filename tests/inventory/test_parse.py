@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
-from tests.conftest import need
 
 from fleet.errors import InventoryError
 from fleet.inventory import load_inventory
 from fleet.inventory.ranges import expand_hosts
+from tests.conftest import need
 
 DATA = Path(__file__).parent / "data"
 

@@ -7,9 +7,8 @@ import os
 import shutil
 import subprocess
 
-from tests.conftest import need
-
 from fleet.lab import Lab
+from tests.conftest import need
 
 
 def test_ansible_ping_reaches_every_lab_host(lab: Lab) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.conftest import have_lab, need
 from labtools import lab_traces, ssh
 
 from fleet.cli import main
 from fleet.lab import Lab
+from tests.conftest import have_lab, need
 
 
 def test_lab_up_overlay_gives_each_host_its_own_root(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import asyncssh
 import pytest
-from tests.conftest import have_lab, need
 from labtools import lab_traces, ssh
 
 from fleet.inventory import load_inventory
 from fleet.lab import Lab, LabError
+from tests.conftest import have_lab, need
 
 
 def test_inventory_lists_every_host_in_group_lab(lab: Lab) -> None:

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Iterator, List, Optional
 
 import pytest
-from tests.conftest import have_lab, need
 from labtools import lab_traces, ssh
 
 from fleet.lab import Lab, LabError
 from fleet.lab.ping import ping
+from tests.conftest import have_lab, need
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.conftest import have_lab, need
 from labtools import ssh
 
 from fleet.lab import Lab
+from tests.conftest import have_lab, need
 
 
 @pytest.fixture(scope="module")
