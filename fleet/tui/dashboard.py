@@ -68,7 +68,7 @@ class DashboardApp(App[None]):
         Binding("T", "start", "start tracing"),
         Binding("X", "stop", "stop tracing"),
         Binding("w", "marker", "write marker on all hosts"),
-        Binding("l", "study", "latency study panel on/off (--study-from/--study-to)"),
+        Binding("l", "study", "live latency study panel on/off"),
         Binding("q", "quit", "quit"),
     ]
     CSS = """

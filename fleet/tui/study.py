@@ -13,6 +13,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 from fleet.ftrace.events import Decoder, Event
 from fleet.latency.histogram import histogram_lines
 from fleet.latency.live import LiveStudy
+from fleet.latency.pairing import Pair
 from fleet.latency.stats import Summary
 from fleet.latency.study import StudySpec
 
@@ -83,6 +84,11 @@ class StudyTap:
         """The run ended: every held event goes to the pairing."""
         with self._lock:
             self._release(everything=True)
+
+    def pairs(self) -> List[Pair]:
+        """The pairs closed so far, in the order they closed."""
+        with self._lock:
+            return list(self.study.pairs)
 
     def view(self) -> StudyView:
         """The study as it stands (events held longer than HOLD_S are paired first); recomputed only on news."""
