@@ -1,6 +1,7 @@
 """The kernel's host-wide statistics tracers: the function profiler (function_profile_enabled, trace_stat/function<N>)
 and the stack tracer (/proc/sys/kernel/stack_tracer_enabled, stack_max_size, stack_trace). Both live at the top level
-only and are global to the host: switched on at start, read at stop, put back as found at teardown.
+only and are global to the host: switched on at start, read at stop, switched back as found at teardown (their
+results stay readable in the kernel until the next use resets them).
 
 Their results ride in the metadata_end frame: "function_profile" {cpu: trace_stat/function<cpu> text} and
 "stack_max" {"size": stack_max_size, "trace": the stack_trace text}."""
@@ -54,8 +55,7 @@ def start(top: Tracefs, config: Dict[str, Any]) -> List[Callable[[], None]]:
             top.write(PROFILE_FILE, "1")
         if config.get("stack_trace"):
             old_on = _read_sysctl() or "0"
-            old_max = top.read("stack_max_size").strip() or "0"
-            undo.append(lambda: top.write("stack_max_size", old_max))
+            # stack_max_size is a measurement, not a setting: it keeps this run's maximum afterwards
             undo.append(lambda: _write_sysctl(old_on))
             top.write("stack_max_size", "0")
             _write_sysctl("1")

@@ -13,6 +13,7 @@ from fleet.errors import UsageError
 from fleet.record.hosts import select_hosts
 from fleet.record.profiles import print_profiles, print_stacks
 from fleet.record.reader import Run
+from fleet.record.samplers import print_summaries
 from fleet.record.snapshots import print_snapshots, run_snapshots
 from fleet.report import ReportOptions, parse_cpu_list, report
 from fleet.sources import open_source
@@ -68,6 +69,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="a run traced with --stack-trace: each host's deepest kernel stack (stack_max_size and the kernel's "
         "stack_trace text), deepest first",
     )
+    parser.add_argument(
+        "--summary",
+        action="store_true",
+        help="a run of the timerlat, hwlat or osnoise tracer: per host the samples' count/min/avg/max (timerlat "
+        "per context in ns, hwlat inner/outer in us) and osnoise's per-CPU runtime, noise, %% CPU available, max "
+        "noise, max single noise and interference counts (rtla's numbers)",
+    )
     parser.add_argument("--format", choices=["text", "jsonl"], default="text", help="output format (default text)")
     parser.set_defaults(func=run)
 
@@ -83,8 +91,8 @@ def graph_hosts(path: str) -> Set[str]:
 
 
 def show_recorded(args: argparse.Namespace) -> int:
-    """--snapshots, --profile, --stack: what the hosts' kernels summarized, not the events."""
-    flag = "--snapshots" if args.snapshots else "--profile" if args.profile else "--stack"
+    """--snapshots, --profile, --stack, --summary: what the hosts' kernels summarized, not the events."""
+    flag = next(f"--{k}" for k in ("snapshots", "profile", "stack", "summary") if getattr(args, k))
     if not os.path.isdir(args.source) or not Run.is_run(Path(args.source)):
         raise UsageError(f"{flag} reads a fleet run directory; {args.source} is not one")
     run = Run.open(Path(args.source))
@@ -97,6 +105,8 @@ def show_recorded(args: argparse.Namespace) -> int:
             raise UsageError(f"{args.source}: no host recorded a function profile (trace with --function-profile)")
         if args.stack and not print_stacks(run, out, names):
             raise UsageError(f"{args.source}: no host recorded a max stack (trace with --stack-trace)")
+        if args.summary and not print_summaries(run, out, names):
+            raise UsageError(f"{args.source}: no host recorded timerlat, hwlat or osnoise samples")
         out.flush()
     finally:
         out.detach()
@@ -104,7 +114,7 @@ def show_recorded(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.snapshots or args.profile or args.stack:
+    if args.snapshots or args.profile or args.stack or args.summary:
         return show_recorded(args)
     options = ReportOptions(
         ns=args.ns,

@@ -139,6 +139,10 @@ class KernelText:
                     context,
                     num(fields, "timer_latency"),
                 )
+            if name in ("hwlat", "osnoise"):
+                from fleet.ftrace.noise import hwlat_body, osnoise_body
+
+                return (hwlat_body if name == "hwlat" else osnoise_body)(fields)
             if name in ("print", "bprint", "bputs"):
                 text = ev.text()
                 return text if text.endswith("\n") else text + "\n"

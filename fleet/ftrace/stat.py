@@ -97,7 +97,7 @@ def format_profile(rows: List[ProfileRow]) -> str:
             line += "    %s    %s    %s" % (
                 graph_duration(r.time_ns),
                 graph_duration(r.avg_ns or 0),
-                graph_duration(int(var / 1000)),  # ns^2 / 1000, printed as "us": the kernel's us^2
+                graph_duration(round(var / 1000)),  # ns^2 / 1000, printed as "us": the kernel's us^2
             )
         out.append(line + "\n")
     return "".join(out)

@@ -4,6 +4,7 @@ file text for the same data (read before the raw pipe consumes it), after collap
 from __future__ import annotations
 
 import re
+from typing import List
 
 from fleet.ftrace.events import Decoder
 from fleet.ftrace.funcgraph import GraphRenderer
@@ -95,3 +96,27 @@ def test_timerlat_samples_render_as_the_kernel_prints_them(vm_lab: VmLab) -> Non
     assert [ln for ln in collapse(mine) if not ln.startswith("#")] == [
         ln for ln in collapse(cap.text) if not ln.startswith("#")
     ]
+
+
+def sample_lines(text: str) -> List[str]:
+    return [ln for ln in collapse(text) if ln and not ln.startswith("#")]
+
+
+def test_osnoise_samples_render_as_the_kernel_prints_them(vm_lab: VmLab) -> None:
+    # osnoise and hwlat are top-level tracers on 6.1; one sample per period (1 s) per CPU
+    cap = capture(vm_lab, "vm1", tracer="osnoise", instance=False, workload="sleep 2.5")
+    decoder = Decoder(cap.meta)
+    events = events_in_order(decoder, cap.pages)
+    assert {e.name for e in events} == {"osnoise"}
+    mine = KernelText.of(decoder).render("osnoise", events, cap.meta.cpus)
+    assert sample_lines(mine) == sample_lines(cap.text)
+
+
+def test_hwlat_samples_render_as_the_kernel_prints_them(vm_lab: VmLab) -> None:
+    # under emulation every 0.5 s sampling window sees more than the default 10 us threshold
+    cap = capture(vm_lab, "vm2", tracer="hwlat", instance=False, workload="sleep 2.5")
+    decoder = Decoder(cap.meta)
+    events = events_in_order(decoder, cap.pages)
+    assert events and {e.name for e in events} == {"hwlat"}
+    mine = KernelText.of(decoder).render("hwlat", events, cap.meta.cpus)
+    assert sample_lines(mine) == sample_lines(cap.text)

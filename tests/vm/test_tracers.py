@@ -145,12 +145,15 @@ def test_function_graph_recorded_through_fleet_renders_nested_calls(vm_lab: VmLa
     events.sort(key=lambda e: e.ts)
     text = GraphRenderer(KernelText.of(decoder), host.meta.cpus).render(events)
     lines = text.splitlines()
-    # fleet report prints the run the same way, each line prefixed with its host
+    # fleet report prints the run the same way (its sync markers as comments), each line prefixed with its host
+    every = [it for cpu in host.cpus for it in decoder.decode_pages(cpu, host.pages(cpu)) if isinstance(it, Event)]
+    every.sort(key=lambda e: e.ts)
+    expected = GraphRenderer(KernelText.of(decoder), host.meta.cpus).render(every).splitlines()
     capsys.readouterr()
     assert main(["report", str(tmp_path / "run")]) == 0
     printed = capsys.readouterr().out.splitlines()
-    assert printed[:4] == lines[:4]
-    assert [ln[len("vm1: ") :] if ln.startswith("vm1: ") else "!" + ln for ln in printed[4:]] == lines[4:]
+    assert printed[:4] == expected[:4]
+    assert [ln[len("vm1: ") :] if ln.startswith("vm1: ") else "!" + ln for ln in printed[4:]] == expected[4:]
     assert lines[:2] == ["# tracer: function_graph", "#"]
     # the timer interrupt (hrtimer_interrupt) calls other hrtimer_* functions: nested calls with leaves inside
     assert " 0)               |  hrtimer_interrupt() {" in lines, text[:2000]
@@ -169,3 +172,21 @@ def test_timerlat_samples_and_their_summary_per_host(vm_lab: VmLab, tmp_path: Pa
             # every timer activation gives one irq and one thread sample (the last may lack its thread one)
             assert stats.count > 10 and stats.minimum <= stats.average <= stats.maximum
         assert abs(summary["irq"].count - summary["thread"].count) <= 1
+
+
+def test_osnoise_samples_and_their_per_cpu_summary_per_host(vm_lab: VmLab, tmp_path: Path, capsys) -> None:
+    assert fleet_trace(vm_lab, tmp_path / "run", "vm/*", "-p", "osnoise", "--duration", "3") == 0
+    run = Run.open(tmp_path / "run")
+    capsys.readouterr()
+    assert main(["report", str(tmp_path / "run"), "--summary"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for host in run.hosts:
+        at = lines.index(f"# {host.name}: osnoise")
+        assert lines[at + 1].split() == [
+            "CPU", "periods", "runtime", "us", "noise", "us", "%", "avail", "max", "noise", "max", "single",
+            "hw", "nmi", "irq", "softirq", "thread",
+        ]  # fmt: skip
+        cpu, periods, runtime, noise, avail = lines[at + 2].split()[:5]
+        # one sample per 1 s period; the noise is part of the runtime
+        assert cpu == "0" and int(periods) >= 1 and 0 <= int(noise) <= int(runtime)
+        assert abs(float(avail) - 100.0 * (int(runtime) - int(noise)) / int(runtime)) < 1e-4
