@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Tuple, cast
+from typing import Callable, Dict, List, Optional, Tuple, cast
 
 from fleet.ftrace.printfmt import (
     _LEN_BITS,
@@ -21,6 +21,7 @@ from fleet.ftrace.printfmt import (
     ParseFailed,
     PrintFormat,
     _cast_spec,
+    _cstr,
     c_div,
     c_mod,
 )
@@ -136,6 +137,41 @@ def num_src(n: Node, env: _Env) -> str:
     return env.call(comp.num(n))
 
 
+def str_src(n: Node, env: _Env) -> Optional[str]:
+    """Python source of a string argument (what Compiler.str_of computes), or None where only its closure can."""
+    k = n.kind
+    comp = env.comp
+    if k == "str" or k == "atom":
+        return repr(n.value)
+    if k == "num":
+        return repr(str(n.value))
+    if k == "cond":
+        a, b = str_src(n.args[1], env), str_src(n.args[2], env)
+        if a is None or b is None:
+            return None
+        return "(%s if %s else %s)" % (a, num_src(n.args[0], env), b)
+    if k == "call" and n.value in _FLAG_CALLS:
+        value, text_of = comp.value_formatter(n)
+        return "%s(%s)" % (env.name(text_of), num_src(value, env))
+    if k == "call" and n.value == "__get_str" and len(n.args) == 1:
+        f = comp.field(n.args[0].value) if n.args[0].kind in ("atom", "field") else None
+        if f is not None and f.size == 4 and f.is_dynamic and not f.is_relative:
+            return "_dstr(d, %s)" % env.read(f.offset, 4, False)
+        return None
+    if k == "field":
+        f = comp.field(n.value)
+        if f is None:
+            return "''"
+        ls = comp.ctx.long_size
+        if not f.is_array and f.size == ls and ls in _CODES:  # a `const char *`: the format text printk_formats has
+            v = env.read(f.offset, ls, False)
+            env.names["_pk"] = comp.ctx.printk
+            return "(_pk[%s] if %s in _pk else '%%x' %% %s)" % (v, v, v)
+        if f.size:
+            return "_cstr(d[%d:%d])" % (f.offset, f.offset + f.size)
+    return None
+
+
 def _int_conv(node: Node, spec: str, ls: int, conv: str, env: _Env) -> Tuple[str, str]:
     """(python conversion, value source) for an integer printf conversion without `#`, `*` or `%c`."""
     bits = _LEN_BITS[ls]
@@ -176,11 +212,12 @@ def generate(
             fmt.append(pyfmt)
             vals.append(src)
             continue
-        if kind == "str" and not star and spec == "%" and node.kind == "call" and node.value in _FLAG_CALLS:
-            value, text_of = env.comp.value_formatter(node)
-            fmt.append("%s")
-            vals.append("%s(%s)" % (env.name(text_of), num_src(value, env)))
-            continue
+        if kind == "str" and not star:
+            src = str_src(node, env)
+            if src is not None:
+                fmt.append(spec + "s")
+                vals.append(src)
+                continue
         if kind == "ptr" and not star and spec == "%" and extra[:1] in ("F", "f", "S", "s", "B") and node.kind != "str":
             fmt.append("%s")
             vals.append("%s(%s)" % (env.name(owner.symbol_formatter(extra[:1])), num_src(node, env)))
@@ -189,12 +226,6 @@ def generate(
             fmt.append("%s")
             vals.append("_ptr(%s)" % num_src(node, env))
             continue
-        if kind == "str" and not star and node.kind == "call" and node.value == "__get_str" and len(node.args) == 1:
-            f = env.comp.field(node.args[0].value) if node.args[0].kind in ("atom", "field") else None
-            if f is not None and f.size == 4 and f.is_dynamic and not f.is_relative:
-                fmt.append(spec + "s")
-                vals.append("_dstr(d, %s)" % env.read(f.offset, 4, False))
-                continue
         fmt.append("%s")
         vals.append(env.call(fn))
     text = "".join(fmt)
@@ -204,7 +235,7 @@ def generate(
     if reads:
         lines.append("    if len(d) < %d: return _slow(d)" % end)
     ns: Dict[str, object] = dict(
-        env.names, _slow=slow, c_div=c_div, c_mod=c_mod, _shl=_shl, _shr=_shr, _ptr=_ptr, _dstr=_dstr
+        env.names, _slow=slow, c_div=c_div, c_mod=c_mod, _shl=_shl, _shr=_shr, _ptr=_ptr, _dstr=_dstr, _cstr=_cstr
     )
     e = ">" if env.comp.ctx.big_endian else "<"
     groups: List[List[Tuple[Tuple[int, int, bool], str]]] = []
