@@ -9,6 +9,7 @@ conversions); every other piece calls the closure the Compiler builds for it, so
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple, cast
@@ -49,6 +50,26 @@ def _dstr(d: bytes, loc: int) -> str:
     return (d[off:end] if end >= 0 else d[off:]).decode("utf-8", "replace")
 
 
+def _dstr_memo() -> Callable[[bytes, int], str]:
+    """_dstr remembering the text of each distinct string (names of caches, files, devices repeat endlessly)."""
+    memo: Dict[bytes, str] = {}
+    get = memo.get
+
+    def dstr(d: bytes, loc: int) -> str:
+        off = loc & 0xFFFF
+        end = off + (loc >> 16)
+        raw = d[off:end]
+        text = get(raw)
+        if text is not None and end <= len(d):
+            return text
+        text = _dstr(d, loc)
+        if b"\0" in raw and end <= len(d) and len(memo) < 4096:  # the text depends on these bytes only
+            memo[raw] = text
+        return text
+
+    return dstr
+
+
 def _shl(a: int, b: int) -> int:
     return a << b if 0 <= b < 64 else 0
 
@@ -71,6 +92,13 @@ class _Env:
         if var is None:
             var = self.reads[key] = "v%d" % len(self.reads)
         return var
+
+    def kind_of(self, var: str) -> Optional[Tuple[int, bool]]:
+        """(size, signed) when `var` is a plain field read."""
+        for (_off, size, signed), v in self.reads.items():
+            if v == var:
+                return size, signed
+        return None
 
     def name(self, fn: object) -> str:
         name = "_c%d" % len(self.names)
@@ -108,6 +136,9 @@ def num_src(n: Node, env: _Env) -> str:
         if size == 0:
             return inner
         mask = (1 << size * 8) - 1
+        known = env.kind_of(inner)
+        if known is not None and known[0] <= size and known[1] == sign:
+            return inner  # a field read no wider than the cast, with the cast's signedness: already its value
         if sign:
             top = 1 << (size * 8 - 1)
             return "(((%s & %d) ^ %d) - %d)" % (inner, mask, top, top)
@@ -131,6 +162,10 @@ def num_src(n: Node, env: _Env) -> str:
             return "(1 if %s and %s else 0)" % (a, b)
         if op == "||":
             return "(1 if %s or %s else 0)" % (a, b)
+        if op in ("<<", ">>") and b.isdigit() and int(b) < 64:  # a constant shift: no range check needed
+            if a.isdigit():
+                return str(int(a) << int(b) if op == "<<" else int(a) >> int(b))
+            return "(%s %s %s)" % (a, op, b)
         helper = {"/": "c_div", "%": "c_mod", "<<": "_shl", ">>": "_shr"}.get(op)
         if helper:
             return "%s(%s, %s)" % (helper, a, b)
@@ -156,7 +191,8 @@ def str_src(n: Node, env: _Env) -> Optional[str]:
     if k == "call" and n.value == "__get_str" and len(n.args) == 1:
         f = comp.field(n.args[0].value) if n.args[0].kind in ("atom", "field") else None
         if f is not None and f.size == 4 and f.is_dynamic and not f.is_relative:
-            return "_dstr(d, %s)" % env.read(f.offset, 4, False)
+            env.names["_ds"] = env.names.get("_ds") or _dstr_memo()
+            return "_ds(d, %s)" % env.read(f.offset, 4, False)
         return None
     if k == "field":
         f = comp.field(n.value)
@@ -213,10 +249,10 @@ def generate(
             vals.append(src)
             continue
         if kind == "str" and not star:
-            src = str_src(node, env)
-            if src is not None:
+            text_src = str_src(node, env)
+            if text_src is not None:
                 fmt.append(spec + "s")
-                vals.append(src)
+                vals.append(text_src)
                 continue
         if kind == "ptr" and not star and spec == "%" and extra[:1] in ("F", "f", "S", "s", "B") and node.kind != "str":
             fmt.append("%s")
@@ -224,7 +260,11 @@ def generate(
             continue
         if kind == "ptr" and not star and spec == "%" and extra == "" and node.kind != "str":
             fmt.append("%s")
-            vals.append("_ptr(%s)" % num_src(node, env))
+            v = num_src(node, env)
+            if re.fullmatch(r"v\d+", v):  # a plain field: no call (this is on most kmem events)
+                vals.append("('0x%%x' %% (%s & 18446744073709551615) if %s else '(nil)')" % (v, v))
+            else:
+                vals.append("_ptr(%s)" % v)
             continue
         fmt.append("%s")
         vals.append(env.call(fn))
