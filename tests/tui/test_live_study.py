@@ -141,3 +141,21 @@ async def test_help_lists_the_study_key_and_l_without_a_study_says_how_to_start_
         await pilot.press("question_mark")
         await pilot.pause()
         assert re.search(r"│ l +live latency study panel on/off +│", screen_text(app))
+
+
+def test_trace_and_monitor_take_fleet_latencys_side_flags_with_a_study_prefix() -> None:
+    from fleet.cli import build_parser
+    from fleet.commands.latency import study_spec
+    from fleet.errors import UsageError
+
+    for command in ("trace", "monitor"):
+        args = build_parser().parse_args(
+            [command, "-e", "ftrace:print", "--study-from", "print", "--study-from-hosts", "h1",
+             "--study-from-match", r"req (\d+) sent", "--study-to", "print", "--study-to-hosts", "h2",
+             "--study-to-match", r"req (\d+) recv"]
+        )  # fmt: skip
+        assert study_spec(args, ["h1", "h2", "h3"], None, "study-") == SPEC
+        half = build_parser().parse_args([command, "-e", "ftrace:print", "--study-from", "print"])
+        with pytest.raises(UsageError, match="a study needs both --study-from EVENT and --study-to EVENT"):
+            study_spec(half, ["h1"], None, "study-")
+        assert study_spec(build_parser().parse_args([command]), ["h1"], None, "study-") is None
