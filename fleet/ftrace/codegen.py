@@ -296,6 +296,7 @@ def generate(
             pos = off + size
         ns["_S%d" % gi] = struct.Struct(code).unpack_from
         lines.append("    %s, = _S%d(d, 0)" % (", ".join(v for _k, v in g), gi))
+    body = lines[1:]
     if vals:
         lines.append("    return %r %% (%s,)" % (text, ", ".join(vals)))
     else:
@@ -305,7 +306,49 @@ def generate(
     except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:
         raise ParseFailed("print fmt too complex to compile: %s" % exc) from None
     exec(code_obj, ns)
+    # A report line drops the body's final newline; where that is decided here (or by one check of the last value),
+    # the whole line can be built in the same `%` (see line_function).
+    prelude = [x.replace("return _slow(d)", "return None") for x in body]
+    last = items[-1] if items else None
+    if last is None:
+        pass
+    elif last[0] == "lit":
+        owner.line_parts = LineParts(prelude, text[:-1] if text.endswith("\n") else text, vals, ns)
+    elif last[0] == "num" and last[4] != "c" and fmt[-1] != "%s":
+        owner.line_parts = LineParts(prelude, text, vals, ns)
+    elif last[1] == "%" and not last[3] and vals:
+        prelude += ["    _z = %s" % vals[-1], "    if _z[-1:] == '\\n': _z = _z[:-1]"]
+        owner.line_parts = LineParts(prelude, text, vals[:-1] + ["_z"], ns)
     return cast(Render, ns["_render"])
+
+
+@dataclass
+class LineParts:
+    """What a body's generated source is made of: unpacking lines, the `%` format (its final newline dropped, as
+    reports drop it) and the value sources, with the names they use."""
+
+    prelude: List[str]
+    text: str
+    vals: List[str]
+    names: Dict[str, object]
+
+
+LineRender = Callable[[bytes, str, object, object], Optional[str]]
+"""(record, h, a, b) -> `lead % (h, a, b)` followed by the body and a newline; None for a record too short."""
+
+
+def line_function(parts: LineParts, lead: str) -> Optional[LineRender]:
+    """A function printing a whole report line in one `%`: `lead` is a format taking three values (the task
+    column, the two timestamp parts) and already holds the event name column."""
+    src = ["def _line(d, h, a, b):"] + parts.prelude
+    fmt = lead + parts.text + "\n"
+    src.append("    return %r %% (h, a, b, %s)" % (fmt, "".join(v + ", " for v in parts.vals)))
+    ns = dict(parts.names)
+    try:
+        exec(compile("\n".join(src), "<print fmt line>", "exec"), ns)
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        return None
+    return cast(LineRender, ns["_line"])
 
 
 def new_env(comp: Compiler) -> _Env:

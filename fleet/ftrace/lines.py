@@ -7,11 +7,14 @@ Yields, per page, the time-line timestamps and the finished lines (`COMM-PID [CP
 # ruff: noqa: UP031  (trace-cmd layouts are printf formats)
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
 from fleet.errors import DecodeError
+from fleet.ftrace.codegen import LineRender, line_function
 from fleet.ftrace.events import Decoder
+from fleet.ftrace.printfmt import PrintFormat
 from fleet.ftrace.ringbuf import page_records
 
 Chunk = Tuple[List[int], List[str], int]
@@ -49,11 +52,16 @@ def cpu_lines(
     prefix = style.label + ": " if style.label else ""
     cpu_col = " [%03d]" % cpu
     heads: Dict[int, str] = {}
-    kinds: Dict[int, Optional[Tuple[str, Callable[[bytes], str]]]] = {}
+    kinds: Dict[int, Optional[_Kind]] = {}
     want = style.want
     ns, counter = style.ns, style.counter
+    # Every line is `lead % (task column, a, b)` + name column + body: a, b are the timestamp's two parts.
+    lead = "%s%12d%s: " if counter else "%s %5d.%09d: " if ns else "%s %5d.%06d: "
+    generic = lead + "%s%s\n"
     pending = ""
     pending_ts = 0
+    a: object
+    b: object
     for page in pages:
         info, recs = page_records(page, header)
         if info.missed:
@@ -74,24 +82,33 @@ def cpu_lines(
             try:
                 kind = kinds[etype]
             except KeyError:
-                kind = kinds[etype] = _kind(decoder, etype, want)
+                kind = kinds[etype] = _kind(decoder, etype, want, lead)
             if kind is None:
                 add(pending)
                 pending = ""
                 dropped += 1
                 continue
-            body = kind[1](page[off : off + length])
-            if body[-1:] == "\n":
-                body = body[:-1]
             head = heads.get(pid)
             if head is None:
                 head = heads[pid] = prefix + decoder.task_column(pid) + cpu_col
             if counter:  # libtraceevent prints raw counts as %12llu straight after the CPU column
-                text = "%s%12d: %s%s\n" % (head, ts, kind[0], body)
+                a, b = ts, ""
             elif ns:
-                text = "%s %5d.%09d: %s%s\n" % (head, ts // 1000000000, ts % 1000000000, kind[0], body)
+                a, b = ts // 1000000000, ts % 1000000000
             else:
-                text = "%s %5d.%06d: %s%s\n" % (head, ts // 1000000000, ts % 1000000000 // 1000, kind[0], body)
+                a, b = ts // 1000000000, ts % 1000000000 // 1000
+            data = page[off : off + length]
+            text = None
+            if kind.line is not None:
+                try:
+                    text = kind.line(data, head, a, b)
+                except _RENDER_ERRORS:
+                    pass
+            if text is None:
+                body = kind.body(data)
+                if body[-1:] == "\n":
+                    body = body[:-1]
+                text = generic % (head, a, b, kind.name, body)
             if pending:
                 text = pending + text
                 pending = ""
@@ -103,13 +120,27 @@ def cpu_lines(
         yield [pending_ts if timestamp is None else timestamp(pending_ts, cpu)], [pending], 0
 
 
-def _kind(
-    decoder: Decoder, etype: int, want: Optional[Callable[[str, str], bool]]
-) -> Optional[Tuple[str, Callable[[bytes], str]]]:
-    """(`NAME: ` column, body renderer) of an event id, or None when the filter drops it."""
+class _Kind(NamedTuple):
+    """How one event id prints: its name column, its body renderer, and the whole line in one go when possible."""
+
+    name: str
+    body: Callable[[bytes], str]
+    line: Optional[LineRender]
+
+
+_RENDER_ERRORS = (struct.error, ValueError, OverflowError, IndexError, TypeError, KeyError, RecursionError)
+"""What a body renderer may raise on a malformed record (PrintFormat.render then prints the raw fields)."""
+
+
+def _kind(decoder: Decoder, etype: int, want: Optional[Callable[[str, str], bool]], lead: str) -> Optional[_Kind]:
+    """How event id `etype` prints, or None when the filter drops it."""
     if want is not None:
         fmt = decoder.event_format(etype)
         if not want(fmt.system if fmt else "", fmt.name if fmt else "ftrace-id-%d" % etype):
             return None
     name_col, render = decoder.line_info(etype)
-    return name_col + " ", render
+    name_col += " "
+    r = decoder.renderer(etype)
+    parts = r.line_parts if isinstance(r, PrintFormat) else None
+    line = line_function(parts, lead + name_col.replace("%", "%%")) if parts is not None else None
+    return _Kind(name_col, render, line)

@@ -823,6 +823,8 @@ class PrintFormat:
         self.ctx = ctx
         self.failed = False
         self.reason = ""
+        self.line_parts: Optional[Any] = None
+        """codegen.LineParts when the body compiled to one `%` that can be merged into a report line's."""
         self._render: Callable[[bytes], str] = self._raw
         try:
             if fmt_text is None:
