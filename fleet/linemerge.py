@@ -33,7 +33,7 @@ CHUNK_ITEMS = 4096
 """Items per chunk a worker sends: big enough to amortise pickling, small enough to keep memory bounded."""
 CHUNK_BYTES = 600_000
 """About what a chunk of CHUNK_ITEMS lines weighs pickled."""
-QUEUE_BYTES = 256_000_000
+QUEUE_BYTES = 64_000_000
 """Chunks received but not merged yet, all lanes together, at most about this many bytes."""
 
 

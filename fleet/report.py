@@ -103,9 +103,13 @@ def _report_text(
         for cpu in sorted(stream.pages):
             if options.cpus is None or cpu in options.cpus:
                 factories.append(partial(cpu_lines, decoders[index], cpu, stream.pages[cpu], style, stream.timestamp))
+    workers = _use_workers(streams, len(factories), options.workers)
+    if workers:
+        for decoder in decoders:  # symbols parsed once here rather than in every worker
+            _ = decoder.context
     write = out.write
     tally = [0]
-    for batch in merged_lines(factories, _use_workers(streams, len(factories), options.workers), tally):
+    for batch in merged_lines(factories, workers, tally):
         write("".join(batch))
     return tally[0]
 
