@@ -239,10 +239,12 @@ def _worker(factory: LaneFactory, conn: Connection) -> None:
         except (BrokenPipeError, ConnectionResetError):
             pass
         except Exception as exc:  # handed to the parent, which raises it where the lane is read
+            error = exc if isinstance(exc, FleetError) else FleetError(f"{type(exc).__name__}: {exc}")
             try:
-                conn.send(("error", exc if isinstance(exc, FleetError) else FleetError(f"{type(exc).__name__}: {exc}")))
+                pickle.loads(pickle.dumps(error))  # an exception class that cannot travel becomes a FleetError
             except Exception:
-                conn.send(("error", FleetError(str(exc))))
+                error = FleetError(str(exc))
+            conn.send(("error", error))
         conn.close()
     finally:
         os._exit(0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from functools import partial
@@ -86,6 +87,8 @@ def _use_workers(streams: List[Stream], lanes: int, workers: Optional[int]) -> b
     if workers is not None:
         return workers > 0 and 2 <= lanes <= MAX_LANES
     cpus = os.cpu_count() or 1
+    if threading.active_count() > 1:  # forking a process that runs other threads risks locks they hold
+        return False
     return cpus > 1 and 2 <= lanes <= MAX_LANES and sum(s.size for s in streams) >= PARALLEL_BYTES
 
 
