@@ -105,6 +105,16 @@ class _Env:
         self.names[name] = fn
         return name
 
+    def memo_call(self, fn: Callable[[int], str], arg: str, masked: bool) -> str:
+        """Source calling `fn(arg)`; when `fn` keeps its answers in a dict (attribute `memo`, keyed by the value,
+        or by the value masked to 64 bits when `masked`) and `arg` is a plain variable, a hit costs no Python call."""
+        memo = getattr(fn, "memo", None)
+        name = self.name(fn)
+        if memo is None or not re.fullmatch(r"v\d+", arg):
+            return "%s(%s)" % (name, arg)
+        key = "%s & 18446744073709551615" % arg if masked else arg
+        return "(%s(%s) or %s(%s))" % (self.name(memo.get), key, name, arg)
+
     def call(self, fn: object) -> str:
         return self.name(fn) + "(d)"
 
@@ -187,7 +197,7 @@ def str_src(n: Node, env: _Env) -> Optional[str]:
         return "(%s if %s else %s)" % (a, num_src(n.args[0], env), b)
     if k == "call" and n.value in _FLAG_CALLS:
         value, text_of = comp.value_formatter(n)
-        return "%s(%s)" % (env.name(text_of), num_src(value, env))
+        return env.memo_call(text_of, num_src(value, env), True)
     if k == "call" and n.value == "__get_str" and len(n.args) == 1:
         f = comp.field(n.args[0].value) if n.args[0].kind in ("atom", "field") else None
         if f is not None and f.size == 4 and f.is_dynamic and not f.is_relative:
@@ -256,7 +266,7 @@ def generate(
                 continue
         if kind == "ptr" and not star and spec == "%" and extra[:1] in ("F", "f", "S", "s", "B") and node.kind != "str":
             fmt.append("%s")
-            vals.append("%s(%s)" % (env.name(owner.symbol_formatter(extra[:1])), num_src(node, env)))
+            vals.append(env.memo_call(owner.symbol_formatter(extra[:1]), num_src(node, env), False))
             continue
         if kind == "ptr" and not star and spec == "%" and extra == "" and node.kind != "str":
             fmt.append("%s")

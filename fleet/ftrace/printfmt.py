@@ -660,12 +660,14 @@ class Compiler:
             memo: Dict[int, str] = {}
 
             def flags(v: int) -> str:
-                text = memo.get(v)
+                text = memo.get(v & M64)
                 if text is None:
                     text = flags_of(v)
                     if len(memo) < 4096:
-                        memo[v] = text
+                        memo[v & M64] = text
                 return text
+
+            flags.memo = memo  # type: ignore[attr-defined]  # generated code reads hits straight from it
 
             def flags_of(v: int) -> str:
                 v &= M64  # the kernel's __print_flags takes an unsigned long
@@ -693,6 +695,7 @@ class Compiler:
             s = get(v)
             return s if s is not None else "0x%x" % v
 
+        symbolic.memo = lookup  # type: ignore[attr-defined]  # generated code reads hits straight from it
         return args[0], symbolic
 
 
@@ -1035,6 +1038,7 @@ class PrintFormat:
                     cache[v] = text
             return text
 
+        func.memo = cache  # type: ignore[attr-defined]  # generated code reads hits straight from it
         return func
 
     def _field_ptr(self, comp: Compiler, node: Node, ext: str) -> Callable[[bytes], str]:
