@@ -3,19 +3,22 @@
 
 from __future__ import annotations
 
+import fnmatch
 import heapq
 import io
 import random
+import struct
 from pathlib import Path
-from typing import Callable, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
 from fleet.errors import DecodeError, FleetError
 from fleet.ftrace.events import Decoder
 from fleet.ftrace.render import render_line
+from fleet.ftrace.ringbuf import RB_MISSED_EVENTS, RB_MISSED_STORED
 from fleet.linemerge import Chunk, merge_lanes, merged_lines
-from fleet.merge import merged
+from fleet.merge import Stream, merged
 from fleet.report import ReportOptions, report
 from fleet.sources import TraceDatSource
 
@@ -111,3 +114,67 @@ def test_a_worker_error_reaches_the_caller_with_its_message() -> None:
     with pytest.raises(FleetError, match="record runs past"):
         for _ in merged_lines([failing_lane, good_lane], workers=True):
             pass
+
+
+class LossySource:
+    """small.dat's pages with losses marked as the kernel marks them: a stored count, no count, and a last empty
+    page that reports a loss after every event of its CPU; `label` names the stream like a host."""
+
+    def __init__(self, label: Optional[str]) -> None:
+        self.label = label
+        self.dat = TraceDatSource(str(FIXTURES / "small.dat"))
+
+    def streams(self) -> Iterator[Stream]:
+        for stream in self.dat.streams():
+            pages: Dict[int, List[bytes]] = {}
+            for cpu, cpu_pages in stream.pages.items():
+                out = [bytearray(p) for p in cpu_pages]
+                for i, page in enumerate(out):
+                    commit = struct.unpack_from("<Q", page, 8)[0]
+                    if i == 1:
+                        struct.pack_into("<Q", page, 8, commit | RB_MISSED_EVENTS | RB_MISSED_STORED)
+                        page[16 + commit :] = struct.pack("<Q", 1234)  # the stored count follows the data
+                    elif i == 2:
+                        struct.pack_into("<Q", page, 8, commit | RB_MISSED_EVENTS)
+                last = bytearray(out[-1][:16])
+                struct.pack_into("<Q", last, 8, RB_MISSED_EVENTS)
+                out.append(last)
+                pages[cpu] = [bytes(p) for p in out]
+            yield Stream(self.label, stream.meta, dict(pages.items()), stream.timestamp, stream.raw_counts, 10**9)
+
+    def close(self) -> None:
+        self.dat.close()
+
+
+def lossy_reference(label: Optional[str], events: List[str]) -> str:
+    """What report() printed before lines were rendered per CPU: merged items, loss lines, render_line."""
+    source = LossySource(label)
+    streams = list(source.streams())
+    decoders = [Decoder(s.meta) for s in streams]
+    out = []
+    prefix = f"{label}: " if label else ""
+    for ts, _index, cpu, _seq, lost, event in merged(streams, decoders):
+        if lost is not None:
+            count = f"LOST {lost.count} EVENTS" if lost.count else "LOST EVENTS"
+            out.append(f"{prefix}CPU:{cpu} [{count}]\n")
+        if event is None:
+            continue
+        if events and not any(fnmatch.fnmatchcase(event.name, g) for g in events):
+            continue
+        out.append(render_line(event, ts, False, False, label) + "\n")
+    source.close()
+    return "".join(out)
+
+
+@pytest.mark.parametrize("label", [None, "h1"])
+@pytest.mark.parametrize("events", [[], ["sched_switch"]])
+@pytest.mark.parametrize("workers", [0, 1])
+def test_lost_events_print_where_the_item_merge_put_them(label: Optional[str], events: List[str], workers: int) -> None:
+    expected = lossy_reference(label, events)
+    assert "[LOST 1234 EVENTS]" in expected and "[LOST EVENTS]" in expected
+    out = io.StringIO()
+    source = LossySource(label)
+    printed = report(source, ReportOptions(events=events, workers=workers), out)
+    source.close()
+    assert out.getvalue() == expected
+    assert printed == sum(1 for line in expected.splitlines() if "[LOST" not in line)
