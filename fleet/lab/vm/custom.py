@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tarfile
 import tempfile
 from pathlib import Path
 from typing import Dict
@@ -82,8 +81,9 @@ def _build(directory: Path, package: str) -> None:
         tarballs = list((work / "x" / "usr" / "src").glob("linux-source-*.tar.*"))
         if not tarballs:
             raise VmError(f"{package} holds no source tarball")
-        with tarfile.open(tarballs[0]) as tar:
-            tar.extractall(work / "src")  # Debian's own archive
+        (work / "src").mkdir()
+        # tar(1) unpacks the 6.1 tree in ~30 s; Python's tarfile took minutes
+        run(["tar", "-xf", str(tarballs[0]), "-C", str(work / "src")], timeout=900)
         (src,) = [p for p in (work / "src").iterdir() if p.is_dir()]
         (src / "fleet.config").write_text(FRAGMENT)
         jobs = str(os.cpu_count() or 1)
