@@ -4,10 +4,16 @@ max buffer (per_cpu/*/snapshot_raw answers EBUSY while such a tracer is current)
 header alone holds the task, its policy and the critical start/end, is the snapshot.
 
 An EV_MAX_LATENCY event frame then carries, besides kind/message/at/usecs: "tracer", "text" (the snapshot as the
-kernel prints it, latency-format) and "truncated" (bool), or "error" when the snapshot could not be read."""
+kernel prints it, latency-format), "truncated" (bool) and "snapshot_usecs" (the latency its header states), or
+"error" when the snapshot could not be read.
+
+snapshot_usecs may differ from usecs (tracing_max_latency): reading `trace` stops recording until the file is
+closed, and a maximum reached meanwhile updates tracing_max_latency but cannot be swapped into the max buffer
+(ring_buffer_swap_cpu answers EAGAIN), so the text is still the previous maximum's."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict
 
 from agent import protocol
@@ -15,6 +21,7 @@ from agent.errors import AgentError
 from agent.tracefs import Tracefs
 
 LATENCY_TRACERS = ("wakeup", "wakeup_rt", "wakeup_dl", "irqsoff", "preemptoff", "preemptirqsoff")
+HEADER_LATENCY = re.compile(r"^# latency: (\d+) us,", re.M)
 MAX_SNAPSHOT_BYTES = 4 << 20  # a snapshot with function-trace on can be long under emulation; cut past this
 
 
@@ -37,8 +44,9 @@ def snapshot(buf: Tracefs, tracer: str) -> Dict[str, Any]:
             data = f.read(MAX_SNAPSHOT_BYTES + 1)
     except OSError as exc:
         raise AgentError(protocol.E_IO, f"reading {path}: {exc.strerror}") from None
-    return {
-        "tracer": tracer,
-        "text": data[:MAX_SNAPSHOT_BYTES].decode(errors="replace"),
-        "truncated": len(data) > MAX_SNAPSHOT_BYTES,
-    }
+    text = data[:MAX_SNAPSHOT_BYTES].decode(errors="replace")
+    out: Dict[str, Any] = {"tracer": tracer, "text": text, "truncated": len(data) > MAX_SNAPSHOT_BYTES}
+    m = HEADER_LATENCY.search(text, 0, 4096)
+    if m is not None:
+        out["snapshot_usecs"] = int(m.group(1))
+    return out

@@ -81,6 +81,7 @@ def results(top: Tracefs, config: Dict[str, Any]) -> Dict[str, Any]:
     """The metadata_end fields of what ran: read before anything is switched off."""
     out: Dict[str, Any] = {}
     if config.get("function_profile"):
+        top.write(PROFILE_FILE, "0")  # the counts stop (and stay readable: only enabling resets them)
         stat: Dict[str, str] = {}
         for name in sorted(os.listdir(top.path("trace_stat"))):
             if name.startswith("function") and name[len("function") :].isdigit():

@@ -18,6 +18,7 @@ class Snapshot:
     host: str
     tracer: str
     usecs: int
+    """The latency the snapshot's header states (its own maximum)."""
     at: int
     """The host's CLOCK_MONOTONIC (ns) when the agent noticed the new maximum."""
     rank: int
@@ -33,7 +34,7 @@ def _snapshot(host: str, frame: Dict[str, Any], rank: int, of: int) -> Snapshot:
     return Snapshot(
         host=host,
         tracer=str(frame.get("tracer", "")),
-        usecs=int(frame.get("usecs", 0)),
+        usecs=int(frame.get("snapshot_usecs", frame.get("usecs", 0))),
         at=int(frame.get("at", 0)),
         rank=rank,
         of=of,
@@ -43,13 +44,25 @@ def _snapshot(host: str, frame: Dict[str, Any], rank: int, of: int) -> Snapshot:
     )
 
 
+def distinct_frames(frames: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The host's max-latency frames without repeats of the previous snapshot text: a maximum reached while the
+    agent read a snapshot is not swapped into the max buffer by the kernel, so the next read shows the same text."""
+    out: List[Dict[str, Any]] = []
+    for f in frames:
+        if out and "text" in f and f.get("text") == out[-1].get("text"):
+            continue
+        out.append(f)
+    return out
+
+
 def run_snapshots(run: Run, hosts: Optional[Sequence[str]] = None) -> List[Snapshot]:
-    """Every snapshot of the run's hosts (all, or those named), largest latency first; ties in host order."""
+    """Every distinct snapshot of the run's hosts (all, or those named), largest latency first; ties in host
+    order."""
     out: List[Snapshot] = []
     for host in run.hosts:
         if hosts is not None and host.name not in hosts:
             continue
-        frames = [e for e in host.events if e.get("kind") == EV_MAX_LATENCY]
+        frames = distinct_frames([e for e in host.events if e.get("kind") == EV_MAX_LATENCY])
         out.extend(_snapshot(host.name, f, i + 1, len(frames)) for i, f in enumerate(frames))
     order = {h.name: i for i, h in enumerate(run.hosts)}
     out.sort(key=lambda s: (-s.usecs, order[s.host], s.rank))
