@@ -76,6 +76,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "per context in ns, hwlat inner/outer in us) and osnoise's per-CPU runtime, noise, %% CPU available, max "
         "noise, max single noise and interference counts (rtla's numbers)",
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="text output: render CPUs in worker processes (0: none; default: workers when the trace is large and the "
+        "machine has several CPUs)",
+    )
     parser.add_argument("--format", choices=["text", "jsonl"], default="text", help="output format (default text)")
     parser.set_defaults(func=run)
 
@@ -122,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
         events=list(args.event),
         format=args.format,
         graph_hosts=graph_hosts(args.source),
+        workers=args.jobs,
     )
     source = open_source(args.source, args.hosts, aligned=not args.raw_time)
     out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="replace", newline="\n", write_through=False)
