@@ -29,7 +29,7 @@ REFRESH = 0.25
 SPARK = 12
 COLUMNS = (
     f"{'HOST':<16} {'STATE':<11} {'KERNEL':<14} {'CLOCK':<6} {'OFFSET ± UNC':>17} {'EVENTS/S':>8} "
-    f"{'RATE':<{SPARK}} {'BYTES':>9} {'LOST':>6} {'TRACER':<9} {'MAXLAT':>7}  ERROR"
+    f"{'RATE':<{SPARK}} {'BYTES':>9} {'LOST':>6} {'MAXLAT':>7}  ERROR"
 )
 FAILED = ("error", "lost link")
 
@@ -46,8 +46,9 @@ def host_line(row: HostRow, colour: str) -> Text:
     out.append(f" {human_bytes(s.bytes):>9} ")
     out.append(f"{s.lost:>6}", style="bold red" if s.lost else "")
     lat = "-" if s.max_latency_us is None else f"{s.max_latency_us:.0f}us"
-    tracer = str(s.config.get("tracer") or "-")
-    out.append(f" {tracer[:9]:<9} {lat:>7}  ")
+    out.append(f" {lat:>7}  ")
+    if s.max_latency_us is not None:  # which tracer measured it; no column of its own, the cause needs the room
+        out.append(f"{s.config.get('tracer') or ''}  ", style="bold")
     cause = s.errors[-1] if s.errors else (s.detail if s.state in FAILED else "")
     out.append(cause, style="red")
     return out

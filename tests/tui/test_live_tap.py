@@ -95,10 +95,10 @@ def test_max_latency_event_frame_sets_the_host_max_latency(tmp_path: Path) -> No
 
 
 def test_the_host_table_shows_the_tracer_and_its_max_latency() -> None:
-    from fleet.tui.dashboard import COLUMNS, host_line
+    from fleet.tui.dashboard import host_line
     from fleet.tui.dashboard_model import HostRow
     from fleet.tui.status import HostStatus
 
     status = HostStatus("vm1", state="tracing", config={"tracer": "wakeup_rt"}, max_latency_us=212.0)
     line = host_line(HostRow(status, 0), "green").plain
-    assert line[COLUMNS.index("TRACER") :].split()[:2] == ["wakeup_rt", "212us"]
+    assert line.split()[-2:] == ["212us", "wakeup_rt"]
