@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -14,6 +16,13 @@ from fleet.clocksync.model import ClockModel
 from fleet.clocksync.recorded import run_models
 from fleet.ftrace.events import Decoder, Event
 from fleet.record.reader import HostRun, Run
+
+SLEEPER = (
+    "import sys, time\n"
+    "end = time.monotonic() + float(sys.argv[1])\n"
+    "while time.monotonic() < end:\n"
+    "    time.sleep(0.0005)\n"
+)
 
 # Three different trace clocks, so offsets and rates are real: per-CPU sched_clock, wall-clock based, raw cycles.
 MIXED_CLOCKS = {"h1": "local", "h2": "tai", "h3": "x86-tsc"}
@@ -46,7 +55,14 @@ def trace_lab(
     for event in EVENTS:
         argv += ["-e", event]
     argv += ["--sync-interval", str(sync_interval), "--duration", str(seconds), "-o", str(out), *extra]
-    assert main(argv) == 0
+    # A quiet machine (CI running alone) schedules too little to match enough events: a sleeper waking every 0.5 ms
+    # gives every host a steady stream of sched_switch/sched_wakeup to compare, at negligible CPU cost.
+    sleeper = subprocess.Popen([sys.executable, "-c", SLEEPER, str(seconds + 30)])
+    try:
+        assert main(argv) == 0
+    finally:
+        sleeper.kill()
+        sleeper.wait()
     return Run.open(out)
 
 
