@@ -118,7 +118,7 @@ EV_TRIGGER = "trigger"  # tracing_on in the instance dropped to 0 (a traceoff tr
 EV_READER = "reader"  # a per-CPU reader failed
 EV_MAX_LATENCY = "max_latency"  # a latency tracer recorded a new maximum
 # event frames: {kind, message}; EV_READER adds "cpu", EV_TRIGGER adds "at" (CLOCK_MONOTONIC ns when noticed),
-# EV_MAX_LATENCY adds "at" and "usecs" (the new tracing_max_latency; watched when tracing_thresh is configured).
+# EV_MAX_LATENCY adds "at" and "usecs" (the new tracing_max_latency; watched whenever a latency tracer runs).
 # With triggers or tracing_thresh configured, tracing_on is checked every few ms instead of every 0.2 s.
 
 INITIAL_CREDITS = 64

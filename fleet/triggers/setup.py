@@ -75,11 +75,11 @@ def trigger_hosts(req: Any) -> List[str]:
 
 
 def trigger_config(spec: StopSpec) -> Dict[str, Any]:
-    """Agent config keys for a trigger host: the traceoff trigger, or tracing_thresh for --stop-all-above."""
+    """Agent config keys for a trigger host: the traceoff trigger. --stop-all-above needs none: the agent reports
+    every new maximum of a latency tracer, and the coordinator compares it (tracing_thresh would not do: it exists
+    only at the top level, and it changes what the tracer records)."""
     out: Dict[str, Any] = {}
     triggers = kernel_triggers(spec)
     if triggers:
         out["triggers"] = triggers
-    if spec.above_us is not None:
-        out["tracing_thresh"] = spec.above_us
     return out

@@ -34,9 +34,9 @@ def test_trigger_hosts_get_a_traceoff_trigger_with_the_filter() -> None:
     assert trigger_config(spec) == {"triggers": ["sched:sched_switch:traceoff if prev_prio < 10"]}
 
 
-def test_stop_all_above_sets_the_latency_tracers_threshold_in_microseconds() -> None:
+def test_stop_all_above_takes_microseconds_and_leaves_the_kernel_threshold_alone() -> None:
     assert [parse_latency_us(t) for t in ("500us", "2ms", "750", "1.5ms")] == [500, 2000, 750, 1500]
-    assert trigger_config(StopSpec(above_us=500)) == {"tracing_thresh": 500}
+    assert trigger_config(StopSpec(above_us=500)) == {}
 
 
 def test_stop_all_above_without_a_latency_tracer_is_a_usage_error(capsys: pytest.CaptureFixture) -> None:
@@ -76,5 +76,5 @@ def test_a_latency_tracer_this_kernel_lacks_fails_the_host_with_the_kernels_answ
     argv = ["trace", "-p", "wakeup_rt", "--stop-all-above", "100us", "--duration", "0.5", "--no-tui"]
     assert main(argv + ["-o", str(tmp_path / "run")]) == 1
     out = capsys.readouterr().out
-    assert "localhost  error" in out and "tracing_thresh" in out
+    assert "localhost  error" in out and "wakeup_rt" in out
     assert "trigger: none fired (the run stopped for another reason)" in out

@@ -193,3 +193,17 @@ def test_osnoise_samples_and_their_per_cpu_summary_per_host(vm_lab: VmLab, tmp_p
         # one sample per 1 s period; the noise is part of the runtime
         assert cpu == "0" and int(periods) >= 1 and 0 <= int(noise) <= int(runtime)
         assert abs(float(avail) - 100.0 * (int(runtime) - int(noise)) / int(runtime)) < 1e-4
+
+
+def test_stop_all_above_stops_every_host_once_one_reports_a_latency_over_the_threshold(
+    vm_lab: VmLab, tmp_path: Path
+) -> None:
+    from fleet.triggers.record import TriggerRecord
+
+    # Under TCG every wakeup_rt maximum is far above 1 us: the first one a host reports fires the stop.
+    flags = ("-p", "wakeup_rt", "-l", "schedule*", "--stop-all-above", "1us", "--duration", "30")
+    assert fleet_trace(vm_lab, tmp_path / "run", "vm/*", *flags) == 0
+    record = TriggerRecord.load(tmp_path / "run")
+    assert record is not None
+    assert record.host in {"vm1", "vm2"} and record.kind == "max_latency"
+    assert [h.entry.state for h in Run.open(tmp_path / "run").hosts] == ["done", "done"]
