@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 import struct
@@ -9,6 +10,7 @@ import time
 from typing import List, Optional
 
 from fleet.lab.errors import LabError
+from fleet.lab.subnet import POOL
 
 
 def _checksum(data: bytes) -> int:
@@ -21,7 +23,11 @@ def _checksum(data: bytes) -> int:
 
 
 def ping(address: str, count: int = 5, timeout: float = 1.0, interval: float = 0.0) -> List[Optional[float]]:
-    """Round-trip times in seconds of `count` echo requests to `address` (None for each one lost); needs root."""
+    """Round-trip times in seconds of `count` echo requests to `address` (None for each one lost); needs root.
+
+    Only lab addresses (fleet.lab.subnet.POOL): a mistyped address must not send traffic out of this machine."""
+    if ipaddress.ip_address(address) not in POOL:
+        raise LabError(f"{address} is not a lab address (the labs use {POOL}): not pinged")
     try:
         sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     except PermissionError as exc:

@@ -109,3 +109,10 @@ def test_down_after_partition_with_open_session_leaves_nothing(tmp_path: Path) -
         session.wait()
     assert [item for item in left if not item.startswith("tracefs")] == []
     assert lab_traces(name, tmp_path) == []
+
+
+def test_ping_refuses_an_address_outside_the_labs() -> None:
+    from fleet.lab.errors import LabError
+
+    with pytest.raises(LabError, match="10.1.2.3 is not a lab address"):
+        ping("10.1.2.3")
