@@ -162,15 +162,7 @@ class VmLab:
     def run(self, name: str, command: str, timeout: float = 60.0, stdin: Optional[bytes] = None) -> str:
         """Run a shell command on VM `name` over SSH and return its stdout; VmError on failure or timeout
         (TCG guests are slow and a latency tracer switch once hung one: every guest command has a timeout)."""
-        argv = [*self.ssh_argv(name), command]
-        try:
-            proc = subprocess.run(argv, input=stdin or b"", capture_output=True, timeout=timeout, check=False)
-        except subprocess.TimeoutExpired:
-            raise VmError(f"{name}: `{command[:60]}` did not finish within {timeout:g} s") from None
-        if proc.returncode != 0:
-            err = proc.stderr.decode(errors="replace").strip().splitlines()
-            raise VmError(f"{name}: `{command[:60]}` exited {proc.returncode}: {err[-1] if err else 'no message'}")
-        return proc.stdout.decode(errors="replace")
+        return self.run_bytes(name, command, timeout, stdin).decode(errors="replace")
 
     def run_bytes(self, name: str, command: str, timeout: float = 60.0, stdin: Optional[bytes] = None) -> bytes:
         """Like run(), but stdout as bytes (for binary dumps)."""
