@@ -6,7 +6,7 @@ from __future__ import annotations
 import fcntl
 import os
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from agent import profile, protocol
 from agent.errors import AgentError
@@ -39,9 +39,48 @@ def str_list(config: Dict[str, Any], key: str) -> List[str]:
 
 
 def wants_top_level(config: Dict[str, Any], caps: Dict[str, Any]) -> bool:
-    """True when the tracer asked for exists only at the top level on this kernel, or the config forces it."""
+    """True when the tracer asked for exists only at the top level on this kernel, or the config forces it
+    (top_level, or tracing_thresh: a file instances do not have)."""
     tracer = config.get("tracer")
-    return bool(config.get("top_level")) or (tracer is not None and tracer in caps.get("top_level_only_tracers", []))
+    if config.get("top_level") or "tracing_thresh" in config:
+        return True
+    return tracer is not None and tracer in caps.get("top_level_only_tracers", [])
+
+
+def is_snapshot_trigger(spec: str) -> bool:
+    """'sys:event:snapshot[:N][ if FILTER]' (a function trigger 'func:snapshot' too)."""
+    words = spec.split(" if ")[0].split(":")
+    return "snapshot" in words[1:]
+
+
+def pids_named(name: str, proc: str = "/proc") -> List[str]:
+    """Every pid whose comm is `name` (comm: the first 15 bytes of the executable's name, as `ps -o comm` shows)."""
+    out = []
+    for entry in os.listdir(proc):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(os.path.join(proc, entry, "comm"), "rb") as f:
+                comm = f.read().decode(errors="replace").rstrip("\n")
+        except OSError:
+            continue  # exited meanwhile
+        if comm == name[:15]:
+            out.append(entry)
+    return sorted(out, key=int)
+
+
+def resolve_pids(specs: List[str], rel: str) -> List[str]:
+    """set_ftrace_pid / set_event_pid entries: numbers as given, names as every pid of that comm on this host."""
+    out: List[str] = []
+    for spec in specs:
+        if spec.isdigit():
+            out.append(spec)
+            continue
+        pids = pids_named(spec)
+        if not pids:
+            raise AgentError(protocol.E_INVALID, f"no process named {spec!r} on this host ({rel})")
+        out.extend(pids)
+    return out
 
 
 @dataclass
@@ -55,6 +94,10 @@ class Setup:
     notices: List[str] = field(default_factory=list)
     free_fd: Optional[int] = None
     lock_fd: Optional[int] = None
+    triggers: List[str] = field(default_factory=list)
+    """Checked triggers, written by arm_triggers() when tracing starts."""
+    snapshot_trigger: bool = False
+    """A `snapshot` trigger is set: the buffer's snapshot is read when tracing stops."""
 
     @property
     def top_level(self) -> bool:
@@ -141,7 +184,7 @@ class Setup:
             self.save_filter(rel)
             self.buf.write(rel, str(expr))
         for spec in str_list(config, "triggers"):
-            self.add_trigger(spec)
+            self.check_trigger(spec)
         for opt in str_list(config, "options"):
             # 'noNAME' clears NAME, unless an option is really called noNAME.
             if opt.startswith("no") and not self.buf.exists(f"options/{opt}"):
@@ -160,13 +203,17 @@ class Setup:
             ("ftrace_filter", "set_ftrace_filter"),
             ("ftrace_notrace", "set_ftrace_notrace"),
             ("ftrace_pid", "set_ftrace_pid"),
+            ("event_pid", "set_event_pid"),
             ("graph_function", "set_graph_function"),
         ):
             if key not in config:
                 continue
+            values = str_list(config, key)
+            if rel.endswith("_pid"):
+                values = resolve_pids(values, rel)
             self.save_lines(rel)
             self.buf.write(rel, "")
-            for glob in str_list(config, key):
+            for glob in values:
                 self.write_glob(rel, glob)
 
     def write_glob(self, rel: str, glob: str) -> None:
@@ -175,23 +222,52 @@ class Setup:
         try:
             self.buf.write(rel, glob + "\n", append=True)
         except AgentError as exc:
-            if exc.code != protocol.E_INVALID or rel == "set_ftrace_pid":
+            if exc.code != protocol.E_INVALID or rel.endswith("_pid"):
                 raise
             raise AgentError(protocol.E_INVALID, f"no function matches {glob!r} ({rel})") from None
 
-    def add_trigger(self, spec: str) -> None:
-        """'sys:event:TRIGGER' -> events/sys/event/trigger; 'func:traceon|traceoff[:N]' -> set_ftrace_filter."""
+    def trigger_file(self, spec: str) -> Tuple[str, str]:
+        """'sys:event:TRIGGER' -> (events/sys/event/trigger, TRIGGER); 'func:traceon|traceoff[:N]' ->
+        (set_ftrace_filter, spec)."""
         parts = spec.split(":")
         if len(parts) >= 3 and self.buf.exists(os.path.join("events", parts[0], parts[1])):
-            rel = os.path.join("events", parts[0], parts[1], "trigger")
-            trigger = ":".join(parts[2:])
-        elif len(parts) in (2, 3) and parts[1] in ("traceon", "traceoff"):
-            rel, trigger = "set_ftrace_filter", spec
-        else:
-            raise bad(f"trigger {spec!r} must be 'sys:event:TRIGGER' or 'func:traceon|traceoff[:N]' (event exists?)")
+            return os.path.join("events", parts[0], parts[1], "trigger"), ":".join(parts[2:])
+        if len(parts) in (2, 3) and parts[1] in ("traceon", "traceoff"):
+            return "set_ftrace_filter", spec
+        raise bad(f"trigger {spec!r} must be 'sys:event:TRIGGER' or 'func:traceon|traceoff[:N]' (event exists?)")
+
+    def check_trigger(self, spec: str) -> None:
+        """Let the kernel check a trigger now (written, then removed) and arm it at start: an armed trigger fires
+        even while tracing_on is 0, so between configure and start it would spend its count for nothing."""
+        rel, trigger = self.trigger_file(spec)
+        if is_snapshot_trigger(spec):
+            self.keep_snapshot_allocation()
         self.buf.write(rel, trigger, append=True)
-        if self.top_level:
-            self.undo.append(lambda: self.buf.write(rel, "!" + trigger, append=True))
+        self.buf.write(rel, "!" + trigger, append=True)
+        self.triggers.append(spec)
+
+    def arm_triggers(self) -> None:
+        """Write the checked triggers (once; a second start keeps them as they are)."""
+        for spec in self.triggers:
+            rel, trigger = self.trigger_file(spec)
+            self.buf.write(rel, trigger, append=True)
+            if self.top_level:
+                self.undo.append(self.trigger_remover(rel, trigger))
+        self.triggers = []
+
+    def trigger_remover(self, rel: str, trigger: str) -> Callable[[], None]:
+        return lambda: self.buf.write(rel, "!" + trigger, append=True)
+
+    def keep_snapshot_allocation(self) -> None:
+        """A snapshot trigger allocates the buffer's snapshot (a second ring buffer): free it again at teardown
+        when it was not allocated before (an instance frees its own when removed)."""
+        if self.snapshot_trigger:
+            return
+        if not self.buf.exists("snapshot"):
+            raise AgentError(protocol.E_UNSUPPORTED, "this kernel has no snapshot buffer (CONFIG_TRACER_SNAPSHOT)")
+        self.snapshot_trigger = True
+        if self.top_level and "Snapshot is freed" in self.buf.read("snapshot")[:200]:
+            self.undo.append(lambda: self.buf.write("snapshot", "0"))
 
     # -- teardown --
 

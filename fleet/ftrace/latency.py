@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Dict, Iterable, List, Literal, Mapping, Optional, Sequence
 
 from fleet.ftrace.events import Decoder, Event
 
@@ -228,21 +228,21 @@ class KernelText:
 
 
 def stack_addrs(ev: Event) -> List[int]:
-    """The return addresses of a kernel_stack record (its `size` field counts bytes of caller[])."""
-    fields = ev.fields()
-    callers = fields.get("caller")
-    if isinstance(callers, (list, tuple)):
-        addrs = [int(a) for a in callers]
-    else:
+    """The return addresses of a kernel_stack record as trace_stack_print() walks them: every word from caller[] to
+    the end of the record (the format's caller[8] is nominal; `size` is not consulted), up to a ULONG_MAX."""
+    fmt = ev.format
+    caller = next((f for f in fmt.fields if f.name == "caller"), None) if fmt is not None else None
+    if caller is None:
         return []
-    size = num(fields, "size")
-    if size:
-        addrs = addrs[: size // ev.decoder.meta.long_size] if size > len(addrs) else addrs[:size]
+    long_size = ev.decoder.meta.long_size
+    order: Literal["big", "little"] = "big" if ev.decoder.meta.big_endian else "little"
+    end_mark = (1 << (8 * long_size)) - 1
     out = []
-    for a in addrs:
-        if a in (0, (1 << (8 * ev.decoder.meta.long_size)) - 1):
+    for off in range(caller.offset, len(ev.data) - long_size + 1, long_size):
+        addr = int.from_bytes(ev.data[off : off + long_size], order)
+        if addr == end_mark:
             break
-        out.append(a)
+        out.append(addr)
     return out
 
 

@@ -3,7 +3,9 @@ kernel's own `trace` text (read first: it does not consume) and the raw pages of
 decoder needs, as one JSON document on stdout. The test host renders the pages and compares with the text.
 
 argv[1]: JSON {tracer, instance (bool), options: [..], events: [..], filter: [..], notrace: [..], graph: [..],
-               workload: shell command, snapshot: bool (raw pages of the max-latency buffer), thresh: int|None}
+               workload: shell command, snapshot: bool (raw pages of the max-latency buffer), thresh: int|None,
+               triggers: [["sys:event", "TRIGGER"], ..]}
+Runs on the test host too (any tracefs): `python3 guest_capture.py JSON` as root.
 """
 
 import base64
@@ -89,6 +91,8 @@ def main():
         for opt in cfg.get("options", []):
             name, val = (opt[2:], "0") if opt.startswith("no") else (opt, "1")
             w(os.path.join(buf, "options", name), val)
+        for ev, trigger in cfg.get("triggers", []):
+            w(os.path.join(buf, "events", *ev.split(":"), "trigger"), trigger, append=True)
         w(os.path.join(buf, "current_tracer"), cfg["tracer"])
         w(os.path.join(buf, "tracing_on"), "1")
         subprocess.run(cfg.get("workload", "true"), shell=True, check=False)
@@ -116,6 +120,8 @@ def main():
     finally:
         w(os.path.join(buf, "tracing_on"), "0")
         w(os.path.join(buf, "current_tracer"), "nop")
+        for ev, trigger in cfg.get("triggers", []):
+            w(os.path.join(buf, "events", *ev.split(":"), "trigger"), "!" + trigger, append=True)
         if inst:
             w(os.path.join(inst, "events/enable"), "0")
             time.sleep(0.1)

@@ -6,6 +6,8 @@ import base64
 import json
 import re
 import shlex
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List
@@ -27,8 +29,19 @@ class Capture:
 
 
 def capture(lab: VmLab, host: str, timeout: float = 120.0, **config: Any) -> Capture:
+    """Capture in a lab guest."""
     cmd = "python3 - " + shlex.quote(json.dumps(config))
-    raw = json.loads(lab.run(host, cmd, timeout=timeout, stdin=SCRIPT.read_bytes()))
+    return parse(lab.run(host, cmd, timeout=timeout, stdin=SCRIPT.read_bytes()))
+
+
+def capture_here(timeout: float = 60.0, **config: Any) -> Capture:
+    """Capture on this machine's kernel (root and tracefs needed)."""
+    argv = [sys.executable, str(SCRIPT), json.dumps(config)]
+    return parse(subprocess.run(argv, check=True, capture_output=True, text=True, timeout=timeout).stdout)
+
+
+def parse(output: str) -> Capture:
+    raw = json.loads(output)
     meta = TraceMeta(
         header_page=raw["header_page"],
         header_event=raw["header_event"],

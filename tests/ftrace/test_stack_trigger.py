@@ -1,0 +1,46 @@
+"""A `stacktrace` event trigger puts kernel stacks in the buffer: fleet prints them as this machine's kernel prints
+them in its own `trace` file (read before the raw pages are consumed), and `fleet trace --trigger` records them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fleet.cli import main
+from fleet.ftrace.events import Decoder
+from fleet.ftrace.latency import KernelText, events_in_order
+from tests.vm.oracle import capture_here, collapse
+
+
+def test_kernel_stacks_of_a_stacktrace_trigger_render_as_the_kernel_prints_them(tracefs: str) -> None:
+    cap = capture_here(
+        tracer="nop",
+        events=["sched:sched_switch"],
+        triggers=[["sched:sched_switch", "stacktrace:4"]],
+        workload="sleep 0.05",
+    )
+    decoder = Decoder(cap.meta)
+    events = events_in_order(decoder, cap.pages)
+    assert [e.name for e in events].count("kernel_stack") == 4
+    mine = KernelText.of(decoder).render("nop", events, cap.meta.cpus)
+    assert mine.count("<stack trace>") == 4 and "\n => __schedule\n" in mine
+    assert collapse(mine) == collapse(cap.text)
+
+
+def test_a_counted_stacktrace_trigger_records_exactly_that_many_stacks(
+    tracefs: str, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    # The agent arms triggers when tracing starts: armed at configure, the count would be spent while tracing_on
+    # is still 0 (the kernel calls unconditional triggers whether or not the buffer records).
+    run = tmp_path / "run"
+    argv = ["trace", "-e", "sched:sched_switch", "--trigger", "sched:sched_switch:stacktrace:3"]
+    assert main([*argv, "--duration", "1", "--no-tui", "-o", str(run)]) == 0
+    capsys.readouterr()
+    assert main(["report", str(run)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    # as `trace-cmd report -N` prints them: kernel_stack's print fmt, its first frame on the event's line
+    stacks = [i for i, line in enumerate(lines) if " kernel_stack: " in line]
+    assert len(stacks) == 3
+    assert all(lines[i].split("kernel_stack:")[1].strip().startswith("=> ") for i in stacks)
+    assert all(lines[i + 1].startswith("\t=> ") for i in stacks)
