@@ -14,7 +14,7 @@ closed, and a maximum reached meanwhile updates tracing_max_latency but cannot b
 from __future__ import annotations
 
 import re
-from typing import Any, Dict
+from typing import Any, Dict, Optional, Tuple
 
 from agent import protocol
 from agent.errors import AgentError
@@ -22,6 +22,7 @@ from agent.tracefs import Tracefs
 
 LATENCY_TRACERS = ("wakeup", "wakeup_rt", "wakeup_dl", "irqsoff", "preemptoff", "preemptirqsoff")
 HEADER_LATENCY = re.compile(r"^# latency: (\d+) us,", re.M)
+HEADER_ENTRIES = re.compile(r"^# entries-in-buffer/entries-written: (\d+)/(\d+)", re.M)
 MAX_SNAPSHOT_BYTES = 4 << 20  # a snapshot with function-trace on can be long under emulation; cut past this
 
 
@@ -35,18 +36,33 @@ def reset_max(buf: Tracefs) -> None:
         buf.write("tracing_max_latency", "0")
 
 
-def snapshot(buf: Tracefs, tracer: str) -> Dict[str, Any]:
-    """Fields of an EV_MAX_LATENCY frame: the tracer, the snapshot text (reading `trace` shows the max buffer),
-    and whether it was cut at MAX_SNAPSHOT_BYTES."""
-    path = buf.path("trace")
+def read_text(buf: Tracefs, rel: str) -> Tuple[str, bool]:
+    """A tracefs text file (`trace`, `snapshot`), cut at MAX_SNAPSHOT_BYTES; and whether it was cut."""
+    path = buf.path(rel)
     try:
         with open(path, "rb") as f:
             data = f.read(MAX_SNAPSHOT_BYTES + 1)
     except OSError as exc:
         raise AgentError(protocol.E_IO, f"reading {path}: {exc.strerror}") from None
-    text = data[:MAX_SNAPSHOT_BYTES].decode(errors="replace")
-    out: Dict[str, Any] = {"tracer": tracer, "text": text, "truncated": len(data) > MAX_SNAPSHOT_BYTES}
+    return data[:MAX_SNAPSHOT_BYTES].decode(errors="replace"), len(data) > MAX_SNAPSHOT_BYTES
+
+
+def snapshot(buf: Tracefs, tracer: str) -> Dict[str, Any]:
+    """Fields of an EV_MAX_LATENCY frame: the tracer, the snapshot text (reading `trace` shows the max buffer),
+    and whether it was cut at MAX_SNAPSHOT_BYTES."""
+    text, truncated = read_text(buf, "trace")
+    out: Dict[str, Any] = {"tracer": tracer, "text": text, "truncated": truncated}
     m = HEADER_LATENCY.search(text, 0, 4096)
     if m is not None:
         out["snapshot_usecs"] = int(m.group(1))
     return out
+
+
+def trigger_snapshot(buf: Tracefs) -> Optional[Dict[str, Any]]:
+    """Fields of an EV_SNAPSHOT frame: the buffer's `snapshot` text, or None when no snapshot trigger fired (the
+    snapshot buffer then never held an event: its header reads entries-written 0)."""
+    text, truncated = read_text(buf, "snapshot")
+    m = HEADER_ENTRIES.search(text, 0, 4096)
+    if m is None or int(m.group(2)) == 0:
+        return None
+    return {"text": text, "truncated": truncated}

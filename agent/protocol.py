@@ -116,9 +116,12 @@ E_INTERNAL = "internal"  # a bug in the agent
 # Kinds of "event" frames
 EV_TRIGGER = "trigger"  # tracing_on in the instance dropped to 0 (a traceoff trigger fired)
 EV_READER = "reader"  # a per-CPU reader failed
-EV_MAX_LATENCY = "max_latency"  # a latency tracer recorded a new maximum
+EV_MAX_LATENCY = "max_latency"  # a latency tracer recorded a new maximum (or, with tracing_thresh, a latency over it)
+EV_SNAPSHOT = "snapshot"  # the buffer's snapshot, taken by a `snapshot` event trigger (sent at stop)
 # event frames: {kind, message}; EV_READER adds "cpu", EV_TRIGGER adds "at" (CLOCK_MONOTONIC ns when noticed),
-# EV_MAX_LATENCY adds "at" and "usecs" (the new tracing_max_latency; watched whenever a latency tracer runs).
+# EV_MAX_LATENCY adds "at" and "usecs" (the new tracing_max_latency; watched whenever a latency tracer runs), and
+# "thresh" (us) when a tracing_thresh makes the kernel report every latency over it rather than each new maximum;
+# EV_SNAPSHOT adds "at", "text" (the kernel's `snapshot` file), "truncated" and "triggers" (the snapshot triggers).
 # With triggers or tracing_thresh configured, tracing_on is checked every few ms instead of every 0.2 s.
 
 INITIAL_CREDITS = 64
@@ -162,9 +165,12 @@ CONFIG_KEYS = {
     "tracer": "str, the current_tracer plugin ('nop' by default)",
     "ftrace_filter": "list of globs for set_ftrace_filter (appended in order)",
     "ftrace_notrace": "list of globs for set_ftrace_notrace",
-    "ftrace_pid": "list of pids for set_ftrace_pid",
+    "ftrace_pid": "list of pids for set_ftrace_pid; a name instead of a number means every pid whose comm is that "
+    "name on the host (none is an error)",
+    "event_pid": "list of pids (or names, as ftrace_pid) for set_event_pid: events only of these tasks",
     "graph_function": "list of globs for set_graph_function",
-    "tracing_thresh": "int, microseconds",
+    "tracing_thresh": "int, microseconds (top level only, so it implies top_level): latency tracers then report "
+    "every latency over it, function_graph shows only calls that took longer",
     "buffer_percent": "int, 0-100: how full a page set must be before a blocked reader wakes",
     "copy_trace_marker": "bool (default true): copy top-level trace_marker writes into the instance",
     "top_level": "bool (default false): use the top-level buffer (implied by a tracer only the top level has); "

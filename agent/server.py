@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, List, Optional
 from agent import latency, profile, protocol
 from agent.cleanup import Terminated, ignore_signals, install_handlers
 from agent.codec import make_codec
-from agent.configure import Setup, configure
+from agent.configure import Setup, configure, is_snapshot_trigger, str_list
 from agent.credits import Credits
 from agent.errors import AgentError
 from agent.instance import instance_name, remove_stale
@@ -202,6 +202,7 @@ class Server:
             )
             for cpu in buf.cpus()
         ]
+        self.setup.arm_triggers()
         buf.write("tracing_on", "1")
         self.state = "running"
         self.deferred = bool(req.get("defer", False))
@@ -230,6 +231,7 @@ class Server:
             for reader in self.readers:
                 reader.join()
             assert self.setup is not None and self.top is not None
+            self.report_trigger_snapshot()
             end = self.end_stats(self.setup.buf)
             end.update(profile.results(self.top, self.config))
             self.release_profile()
@@ -310,7 +312,7 @@ class Server:
 
     def monitor(self) -> None:
         """Report a traceoff trigger (tracing_on dropped to 0 while running) once, and each new maximum latency
-        a latency tracer records when a tracing_thresh is set."""
+        a latency tracer records (with a tracing_thresh: each latency over it)."""
         setup = self.setup
         if setup is None:
             return
@@ -319,6 +321,9 @@ class Server:
         interval = TRIGGER_INTERVAL if urgent else MONITOR_INTERVAL
         lat_tracer = latency.is_latency_tracer(config)
         watch_max = ("tracing_thresh" in config or lat_tracer) and setup.buf.exists("tracing_max_latency")
+        # With tracing_thresh the kernel reports every latency over it into tracing_max_latency, larger or not:
+        # the agent zeroes it after each one, so any non-zero value is a new latency.
+        thresh = int(config.get("tracing_thresh") or 0) if lat_tracer else 0
         if watch_max and lat_tracer:
             try:
                 latency.reset_max(setup.buf)
@@ -329,22 +334,14 @@ class Server:
             try:
                 on = setup.buf.read("tracing_on").strip()
                 now_max = read_int(setup.buf, "tracing_max_latency") if watch_max else 0
+                if thresh and now_max:
+                    latency.reset_max(setup.buf)
             except AgentError:
                 return
             try:
                 if watch_max and now_max > last_max and self.state == "running":
-                    last_max = now_max
-                    at = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
-                    message = f"new maximum latency {now_max} us in {setup.buf.root}"
-                    snap: Dict[str, Any] = {}
-                    if lat_tracer:
-                        try:
-                            snap = latency.snapshot(setup.buf, str(config["tracer"]))
-                        except AgentError as exc:
-                            snap = {"tracer": str(config["tracer"]), "error": exc.message}
-                    self.send(
-                        protocol.EVENT, kind=protocol.EV_MAX_LATENCY, message=message, at=at, usecs=now_max, **snap
-                    )
+                    last_max = 0 if thresh else now_max
+                    self.report_latency(now_max, thresh)
                 if on == "0" and self.state == "running":
                     message = f"tracing_on in {setup.buf.root} dropped to 0 (a traceoff trigger fired?)"
                     at = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
@@ -352,6 +349,37 @@ class Server:
                     return
             except WireClosed:
                 return
+
+    def report_latency(self, usecs: int, thresh: int) -> None:
+        """An EV_MAX_LATENCY frame, with the kernel's snapshot when a latency tracer took one."""
+        assert self.setup is not None
+        at = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+        what = f"latency {usecs} us over tracing_thresh {thresh} us" if thresh else f"new maximum latency {usecs} us"
+        extra: Dict[str, Any] = {"thresh": thresh} if thresh else {}
+        if latency.is_latency_tracer(self.config):
+            tracer = str(self.config["tracer"])
+            try:
+                extra.update(latency.snapshot(self.setup.buf, tracer))
+            except AgentError as exc:
+                extra.update(tracer=tracer, error=exc.message)
+        message = f"{what} in {self.setup.buf.root}"
+        self.send(protocol.EVENT, kind=protocol.EV_MAX_LATENCY, message=message, at=at, usecs=usecs, **extra)
+
+    def report_trigger_snapshot(self) -> None:
+        """At stop, the snapshot a `snapshot` event trigger took (the kernel keeps the latest), as EV_SNAPSHOT."""
+        setup = self.setup
+        if setup is None or not setup.snapshot_trigger:
+            return
+        at = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+        triggers = [t for t in str_list(self.config, "triggers") if is_snapshot_trigger(t)]
+        try:
+            snap = latency.trigger_snapshot(setup.buf)
+        except AgentError as exc:
+            snap = {"error": exc.message}
+        if snap is None:
+            return
+        message = f"snapshot taken by {', '.join(triggers)} in {setup.buf.root}"
+        self.send(protocol.EVENT, kind=protocol.EV_SNAPSHOT, message=message, at=at, triggers=triggers, **snap)
 
     # -- teardown --
 
