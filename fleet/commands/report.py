@@ -27,8 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(the kernel's own print formats), with `CPU:N [LOST N EVENTS]` where the ring buffer overran. "
         "Hosts traced with -p function_graph print as the kernel's function_graph `trace` file (CPU, DURATION, "
         "nesting braces; other events as /* comments */), each line prefixed with its host. "
-        "Runs of a latency tracer (wakeup*, irqsoff, preemptoff, preemptirqsoff): --snapshots prints the "
-        "max-latency snapshots the hosts captured instead of the events.",
+        "Runs of a latency tracer (wakeup*, irqsoff, preemptoff, preemptirqsoff) or with a snapshot trigger: "
+        "--snapshots prints the snapshots the hosts' kernels took instead of the events.",
     )
     parser.add_argument("source", help="a trace.dat file or a fleet run directory (all hosts merged)")
     parser.add_argument("--ns", action="store_true", help="full nanosecond timestamps (like trace-cmd report -t)")
@@ -53,8 +53,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--snapshots",
         action="store_true",
         help="a run of a latency tracer: every host's max-latency snapshots, largest latency first, each after a "
-        "line `#### HOST: TRACER max latency N us (maximum R of M on HOST)` and printed as the host's kernel "
-        "printed it (latency-format header, task, => started at / => ended at, the trace)",
+        "line `#### HOST: TRACER max latency N us (maximum R of M on HOST)` (with --tracing-thresh: `latency N us "
+        "over tracing_thresh T us`) and printed as the host's kernel printed it (latency-format header, task, "
+        "=> started at / => ended at, the trace); then what `snapshot` triggers took "
+        "(`#### HOST: snapshot taken by trigger SPEC`)",
     )
     parser.add_argument(
         "--profile",
@@ -107,7 +109,13 @@ def show_recorded(args: argparse.Namespace) -> int:
     out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="replace", newline="\n", write_through=False)
     try:
         if args.snapshots:
-            print_snapshots(run_snapshots(run, names), out)
+            snaps = run_snapshots(run, names)
+            if not snaps:
+                raise UsageError(
+                    f"{args.source}: no host recorded a snapshot (trace with a latency tracer, e.g. -p wakeup_rt, "
+                    "or a snapshot trigger, --trigger 'sys:event:snapshot')"
+                )
+            print_snapshots(snaps, out)
         if args.profile and not print_profiles(run, out, names, args.top):
             raise UsageError(f"{args.source}: no host recorded a function profile (trace with --function-profile)")
         if args.stack and not print_stacks(run, out, names):

@@ -89,6 +89,22 @@ def add_trace_args(parser: argparse.ArgumentParser) -> None:
         help="function_graph: graph only this function and what it calls (set_graph_function; repeatable)",
     )
     parser.add_argument(
+        "-P",
+        dest="pids",
+        action="append",
+        metavar="PID",
+        help="trace only this task (set_event_pid, and set_ftrace_pid with -p): a pid, or a process name meaning "
+        "every pid of that name on each host (repeatable)",
+    )
+    parser.add_argument(
+        "--tracing-thresh",
+        dest="tracing_thresh",
+        type=int,
+        metavar="US",
+        help="tracing_thresh (top level): latency tracers snapshot every latency over US microseconds instead of "
+        "each new maximum; function_graph keeps only calls that took longer",
+    )
+    parser.add_argument(
         "--trigger",
         dest="triggers",
         action="append",
@@ -234,6 +250,14 @@ def trace_config(args: argparse.Namespace) -> Dict[str, Any]:
         config["ftrace_notrace"] = list(args.ftrace_notrace)
     if args.graph_function:
         config["graph_function"] = list(args.graph_function)
+    if getattr(args, "pids", None):
+        config["event_pid"] = list(args.pids)
+        if args.tracer:
+            config["ftrace_pid"] = list(args.pids)
+    if getattr(args, "tracing_thresh", None) is not None:
+        if args.tracing_thresh <= 0:
+            raise UsageError(f"--tracing-thresh {args.tracing_thresh}: give a positive number of microseconds")
+        config["tracing_thresh"] = args.tracing_thresh
     if args.triggers:
         config["triggers"] = list(args.triggers)
     if args.clock:

@@ -1,19 +1,20 @@
-"""Max-latency snapshots recorded in a run (EV_MAX_LATENCY event frames of wakeup*, irqsoff, preemptoff, ...):
-every host's, largest latency first, each printed as the kernel printed it with a line naming host and tracer."""
+"""Snapshots recorded in a run: the max-latency snapshots of wakeup*, irqsoff, preemptoff, ... (EV_MAX_LATENCY
+frames: each new maximum, or with a tracing_thresh each latency over it), largest latency first, then what `snapshot`
+event triggers took (EV_SNAPSHOT); each printed as the kernel printed it after a line naming host and cause."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import IO, Any, Dict, List, Optional, Sequence
 
+from agent.protocol import EV_MAX_LATENCY, EV_SNAPSHOT
 from fleet.record.reader import Run
-
-EV_MAX_LATENCY = "max_latency"  # agent/protocol.py's event kind (fleet/ does not import the agent)
 
 
 @dataclass
 class Snapshot:
-    """One new maximum a host's latency tracer recorded: the kernel's latency-format text of the max buffer."""
+    """One snapshot a host's kernel took: of a new maximum (or a latency over tracing_thresh) in latency-format,
+    or of the buffer when a `snapshot` trigger fired."""
 
     host: str
     tracer: str
@@ -28,6 +29,10 @@ class Snapshot:
     text: str
     truncated: bool = False
     error: str = ""
+    thresh: int = 0
+    """The tracing_thresh (us) the latency was over; 0 when it is a new maximum."""
+    triggers: Sequence[str] = ()
+    """The snapshot triggers that took it; empty for a latency tracer's snapshot."""
 
 
 def _snapshot(host: str, frame: Dict[str, Any], rank: int, of: int) -> Snapshot:
@@ -41,6 +46,8 @@ def _snapshot(host: str, frame: Dict[str, Any], rank: int, of: int) -> Snapshot:
         text=str(frame.get("text", "")),
         truncated=bool(frame.get("truncated", False)),
         error=str(frame.get("error", "")),
+        thresh=int(frame.get("thresh", 0)),
+        triggers=[str(t) for t in frame.get("triggers", [])],
     )
 
 
@@ -56,24 +63,30 @@ def distinct_frames(frames: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
 
 
 def run_snapshots(run: Run, hosts: Optional[Sequence[str]] = None) -> List[Snapshot]:
-    """Every distinct snapshot of the run's hosts (all, or those named), largest latency first; ties in host
-    order."""
+    """Every distinct snapshot of the run's hosts (all, or those named): latency tracers' largest latency first,
+    ties in host order, then the trigger snapshots in host order."""
     out: List[Snapshot] = []
     for host in run.hosts:
         if hosts is not None and host.name not in hosts:
             continue
-        frames = distinct_frames([e for e in host.events if e.get("kind") == EV_MAX_LATENCY])
-        out.extend(_snapshot(host.name, f, i + 1, len(frames)) for i, f in enumerate(frames))
+        for kind in (EV_MAX_LATENCY, EV_SNAPSHOT):
+            frames = distinct_frames([e for e in host.events if e.get("kind") == kind])
+            out.extend(_snapshot(host.name, f, i + 1, len(frames)) for i, f in enumerate(frames))
     order = {h.name: i for i, h in enumerate(run.hosts)}
-    out.sort(key=lambda s: (-s.usecs, order[s.host], s.rank))
+    out.sort(key=lambda s: (bool(s.triggers), -s.usecs, order[s.host], s.rank))
     return out
 
 
 def banner(snap: Snapshot) -> str:
-    """`#### HOST: TRACER max latency N us (maximum R of M on HOST)`: the line before each snapshot's text."""
-    return (
-        f"#### {snap.host}: {snap.tracer} max latency {snap.usecs} us (maximum {snap.rank} of {snap.of} on {snap.host})"
-    )
+    """The line before each snapshot's text: `#### HOST: TRACER max latency N us (maximum R of M on HOST)`,
+    `#### HOST: TRACER latency N us over tracing_thresh T us (R of M on HOST)` or
+    `#### HOST: snapshot taken by trigger SPEC`."""
+    where = f"{snap.rank} of {snap.of} on {snap.host}"
+    if snap.triggers:
+        return f"#### {snap.host}: snapshot taken by trigger {', '.join(snap.triggers)}"
+    if snap.thresh:
+        return f"#### {snap.host}: {snap.tracer} latency {snap.usecs} us over tracing_thresh {snap.thresh} us ({where})"
+    return f"#### {snap.host}: {snap.tracer} max latency {snap.usecs} us (maximum {where})"
 
 
 def print_snapshots(snaps: Sequence[Snapshot], out: IO[str]) -> None:
