@@ -96,8 +96,8 @@ class Setup:
     lock_fd: Optional[int] = None
     triggers: List[str] = field(default_factory=list)
     """Checked triggers, written by arm_triggers() when tracing starts."""
-    snapshot_trigger: bool = False
-    """A `snapshot` trigger is set: the buffer's snapshot is read when tracing stops."""
+    snapshot_files: List[str] = field(default_factory=list)
+    """The trigger files that hold `snapshot` triggers; with any, the buffer's snapshot is read when tracing stops."""
 
     @property
     def top_level(self) -> bool:
@@ -242,6 +242,7 @@ class Setup:
         rel, trigger = self.trigger_file(spec)
         if is_snapshot_trigger(spec):
             self.keep_snapshot_allocation()
+            self.snapshot_files.append(rel)
         self.buf.write(rel, trigger, append=True)
         self.buf.write(rel, "!" + trigger, append=True)
         self.triggers.append(spec)
@@ -258,14 +259,24 @@ class Setup:
     def trigger_remover(self, rel: str, trigger: str) -> Callable[[], None]:
         return lambda: self.buf.write(rel, "!" + trigger, append=True)
 
+    def spent_snapshot_trigger(self) -> bool:
+        """True when a counted snapshot trigger has fired all its times (its trigger file reads count=0)."""
+        for rel in self.snapshot_files:
+            try:
+                lines = self.buf.lines(rel)
+            except AgentError:
+                continue
+            if any(line.startswith("snapshot:count=0") for line in lines):
+                return True
+        return False
+
     def keep_snapshot_allocation(self) -> None:
         """A snapshot trigger allocates the buffer's snapshot (a second ring buffer): free it again at teardown
         when it was not allocated before (an instance frees its own when removed)."""
-        if self.snapshot_trigger:
+        if self.snapshot_files:
             return
         if not self.buf.exists("snapshot"):
             raise AgentError(protocol.E_UNSUPPORTED, "this kernel has no snapshot buffer (CONFIG_TRACER_SNAPSHOT)")
-        self.snapshot_trigger = True
         if self.top_level and "Snapshot is freed" in self.buf.read("snapshot")[:200]:
             self.undo.append(lambda: self.buf.write("snapshot", "0"))
 

@@ -202,8 +202,10 @@ class Server:
             )
             for cpu in buf.cpus()
         ]
-        self.setup.arm_triggers()
         buf.write("tracing_on", "1")
+        # After tracing_on: an armed trigger fires whether or not the buffer records, so armed earlier a
+        # 'snapshot:1' or 'stacktrace:1' would be spent on an empty buffer.
+        self.setup.arm_triggers()
         self.state = "running"
         self.deferred = bool(req.get("defer", False))
         self.send(protocol.OK, id=req["id"])
@@ -368,12 +370,12 @@ class Server:
     def report_trigger_snapshot(self) -> None:
         """At stop, the snapshot a `snapshot` event trigger took (the kernel keeps the latest), as EV_SNAPSHOT."""
         setup = self.setup
-        if setup is None or not setup.snapshot_trigger:
+        if setup is None or not setup.snapshot_files:
             return
         at = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
         triggers = [t for t in str_list(self.config, "triggers") if is_snapshot_trigger(t)]
         try:
-            snap = latency.trigger_snapshot(setup.buf)
+            snap = latency.trigger_snapshot(setup.buf, setup.spent_snapshot_trigger())
         except AgentError as exc:
             snap = {"error": exc.message}
         if snap is None:

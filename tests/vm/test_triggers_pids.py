@@ -1,0 +1,132 @@
+"""Event triggers (snapshot, stacktrace), set_ftrace_pid and tracing_thresh through fleet on the VM lab's guests."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Iterator, List
+
+import pytest
+
+from fleet.cli import main
+from fleet.commands.trace import TraceRequest, execute, targets_for
+from fleet.ftrace.events import Decoder, Event
+from fleet.ftrace.latency import KernelText, events_in_order
+from fleet.lab.vm.errors import VmError
+from fleet.lab.vm.lab import VmLab
+from fleet.progress import PlainProgress
+from fleet.record.reader import Run
+from tests.vm.oracle import capture, collapse
+from tests.vm.test_tracers import fleet_trace, max_latency_events
+
+# Renames itself (comm), writes its pid to /tmp/NAME.pid, then calls getppid(2) until killed.
+LOOPER = (
+    "import os, time\nopen('/proc/self/comm', 'w').write('{name}')\n"
+    "open('/tmp/{name}.pid', 'w').write(str(os.getpid()))\nwhile True:\n    os.getppid(); time.sleep(0.002)"
+)
+
+
+def wait_for_tracing_then(lab: VmLab, host: str, command: str, errors: List[BaseException]) -> None:
+    """Once the agent's instance traces on `host`, run `command` there (every guest command has a timeout)."""
+    script = (
+        "for i in $(seq 300); do for d in /sys/kernel/tracing/instances/fleet-*; do "
+        f'[ "$(cat $d/tracing_on 2>/dev/null)" = 1 ] && {{ sleep 0.5; {command}; exit 0; }}; done; sleep 0.1; done; '
+        "exit 1"
+    )
+    try:
+        lab.run(host, script, timeout=60)
+    except VmError as exc:
+        errors.append(exc)
+
+
+def test_a_snapshot_trigger_delivers_the_kernels_snapshot_taken_when_it_fired(
+    vm_lab: VmLab, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    (target,) = targets_for("vm1", [vm_lab.inventory_path])
+    trigger = 'sched:sched_process_exec:snapshot:1 if filename ~ "*fleet-snap"'
+    config = {"events": ["sched:sched_switch", "sched:sched_process_exec"], "triggers": [trigger]}
+    req = TraceRequest(targets=[target], config=config, output=tmp_path / "run", duration=12.0)
+    errors: List[BaseException] = []
+    drive = "cp /bin/true /tmp/fleet-snap; /tmp/fleet-snap"
+    thread = threading.Thread(target=wait_for_tracing_then, args=(vm_lab, "vm1", drive, errors))
+    thread.start()
+    try:
+        execute(req, PlainProgress(open("/dev/null", "w")))
+    finally:
+        thread.join()
+    assert errors == []
+    capsys.readouterr()
+    assert main(["report", str(tmp_path / "run"), "--snapshots"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"#### vm1: snapshot taken by trigger {trigger}"
+    assert lines[1] == "# tracer: nop"
+    # a trigger with a filter runs after its event is recorded: the exec that fired it ends the snapshot
+    events = [ln for ln in lines if ln and not ln.startswith("#")]
+    assert "sched_process_exec: filename=/tmp/fleet-snap " in events[-1], events[-3:]
+
+
+def test_kernel_stacks_of_a_stacktrace_trigger_render_as_the_guest_kernel_prints_them(vm_lab: VmLab) -> None:
+    cap = capture(
+        vm_lab,
+        "vm1",
+        tracer="nop",
+        events=["sched:sched_switch"],
+        triggers=[["sched:sched_switch", "stacktrace:3"]],
+        workload="sleep 0.05",
+    )
+    decoder = Decoder(cap.meta)
+    events = events_in_order(decoder, cap.pages)
+    mine = KernelText.of(decoder).render("nop", events, cap.meta.cpus)
+    assert mine.count("<stack trace>") == 3 and "\n => __schedule\n" in mine
+    assert collapse(mine) == collapse(cap.text)
+
+
+@pytest.fixture
+def loopers(vm_lab: VmLab) -> Iterator[List[int]]:
+    """Two processes on vm1 calling getppid(2): fleet-pid-a and fleet-pid-b; their pids."""
+    pids = []
+    for name in ("fleet-pid-a", "fleet-pid-b"):
+        code = LOOPER.format(name=name)
+        vm_lab.run("vm1", f'rm -f /tmp/{name}.pid; setsid python3 -c "{code}" </dev/null >/dev/null 2>&1 &')
+        pids.append(int(vm_lab.run("vm1", f"for i in $(seq 100); do cat /tmp/{name}.pid 2>/dev/null && exit; "
+                                           "sleep 0.1; done; exit 1")))  # fmt: skip
+    yield pids
+    vm_lab.run("vm1", "kill " + " ".join(str(p) for p in pids))
+
+
+def test_p_by_name_limits_the_function_tracer_to_that_process(
+    vm_lab: VmLab, tmp_path: Path, loopers: List[int]
+) -> None:
+    flags = ["-p", "function", "-l", "*sys_getppid", "-P", "fleet-pid-a", "--duration", "3"]
+    assert fleet_trace(vm_lab, tmp_path / "run", "vm1", *flags) == 0
+    host = Run.open(tmp_path / "run").host("vm1")
+    decoder = Decoder(host.meta)
+    calls = [
+        it
+        for cpu in host.cpus
+        for it in decoder.decode_pages(cpu, host.pages(cpu))
+        if isinstance(it, Event) and it.name == "function"
+    ]
+    assert len(calls) > 10
+    assert {e.pid for e in calls} == {loopers[0]}  # set_ftrace_pid: fleet-pid-b calls getppid too, unrecorded
+
+
+def test_tracing_thresh_delivers_every_latency_over_it_not_only_new_maxima(
+    vm_lab: VmLab, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    flags = ["-p", "wakeup_rt", "-l", "schedule*", "--tracing-thresh", "100", "--duration", "6"]
+    assert fleet_trace(vm_lab, tmp_path / "run", "vm/*", *flags) == 0
+    run = Run.open(tmp_path / "run")
+    for host in run.hosts:
+        frames = max_latency_events(host)
+        assert len(frames) >= 3, host.name
+        assert all(f["thresh"] == 100 and f["usecs"] >= 100 for f in frames)
+        usecs = [f["usecs"] for f in frames]
+        assert usecs != sorted(usecs)  # each latency over the threshold, smaller ones after larger ones too
+        read = [f for f in frames if "snapshot_usecs" in f]
+        assert read and all(f["snapshot_usecs"] >= 100 for f in read)
+        assert all(f["text"].splitlines()[4].startswith(f"# latency: {f['snapshot_usecs']} us, #") for f in read)
+    capsys.readouterr()
+    assert main(["report", str(tmp_path / "run"), "--snapshots"]) == 0
+    banners = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("#### ")]
+    assert banners and all(" wakeup_rt latency " in b and " us over tracing_thresh 100 us (" in b for b in banners)
