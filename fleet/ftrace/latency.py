@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Literal, Mapping, Optional, Sequence
+from typing import Dict, Iterable, List, Literal, Mapping, Optional, Sequence, Tuple
 
 from fleet.ftrace.events import Decoder, Event
 
@@ -60,19 +60,56 @@ class KernelText:
     decoder: Decoder
     lazy: bool = False
     print_parent: bool = True
+    sym_offset: bool = False
+    """options/sym-offset: function and stack addresses as `name+0xOFF/0xSIZE`."""
+    sym_addr: bool = False
+    """options/sym-addr: the address itself after the name, ` <ffffffff81234567>`."""
 
     @classmethod
-    def of(cls, decoder: Decoder, print_parent: bool = True) -> KernelText:
-        return cls(decoder, has_lazy(decoder), print_parent)
+    def of(cls, decoder: Decoder, print_parent: bool = True, options: Sequence[str] = ()) -> KernelText:
+        """`options`: trace options as given to -O (`sym-offset`, `sym-addr`, `noprint-parent`); the last word
+        on one option wins."""
+        on = {"print-parent": print_parent, "sym-offset": False, "sym-addr": False}
+        for opt in options:
+            name, value = (opt[2:], False) if opt.startswith("no") and opt[2:] in on else (opt, True)
+            if name in on:
+                on[name] = value
+        return cls(decoder, has_lazy(decoder), on["print-parent"], on["sym-offset"], on["sym-addr"])
 
     # ---- symbols and per-event bodies
-    def sym(self, addr: int) -> str:
-        """%ps as the kernel prints it: of aliases at one address, the first /proc/kallsyms lists."""
+    def lookup(self, addr: int) -> Optional[Tuple[int, int]]:
+        """(index of the first alias, start address) of the symbol covering `addr` as the kernel's printing finds
+        it. ftrace's trampolines are listed in /proc/kallsyms (`[__builtin__ftrace]`) but the kernel's address
+        lookup does not know them: it prints their address."""
         ks = self.decoder.context.kallsyms
         hit = ks.lookup(addr)
         if hit is None:
+            return None
+        first = bisect.bisect_left(ks.addrs, hit[1])
+        if ks.modules.get(first) == "__builtin__ftrace":
+            return None
+        return first, hit[1]
+
+    def sym(self, addr: int) -> str:
+        """%ps as the kernel prints it: of aliases at one address, the first /proc/kallsyms lists."""
+        hit = self.lookup(addr)
+        if hit is None:
             return "0x%x" % addr
-        return ks.names[bisect.bisect_left(ks.addrs, hit[1])]
+        return self.decoder.context.kallsyms.names[hit[0]]
+
+    def ip_sym(self, addr: int) -> str:
+        """seq_print_ip_sym(): a function or stack address under the sym-offset and sym-addr options."""
+        if not addr:
+            return "0"
+        text = self.sym(addr)
+        hit = self.lookup(addr)
+        if self.sym_offset and hit is not None:
+            ks = self.decoder.context.kallsyms
+            mod = ks.modules.get(hit[0])
+            text += f"+{addr - hit[1]:#x}/{ks.size_at(addr):#x}" + (f" [{mod}]" if mod else "")
+        if self.sym_addr:
+            text += " <%0*x>" % (2 * self.decoder.meta.long_size, addr)
+        return text
 
     def flags(self, ev: Event) -> str:
         """trace_print_lat_fmt(): irqs-off, need-resched, [lazy,] hard/softirq, preempt depth, [lazy depth,]
@@ -122,13 +159,13 @@ class KernelText:
         if ev.system == "ftrace":
             fields = ev.fields()
             if name == "function":
-                text = self.sym(num(fields, "ip"))
+                text = self.ip_sym(num(fields, "ip"))
                 parent = num(fields, "parent_ip")
                 if self.print_parent and parent:
-                    text += " <-" + self.sym(parent)
+                    text += " <-" + self.ip_sym(parent)
                 return text
             if name == "kernel_stack":
-                return "<stack trace>\n" + "".join(" => %s\n" % self.sym(a) for a in stack_addrs(ev))
+                return "<stack trace>\n" + "".join(" => %s\n" % self.ip_sym(a) for a in stack_addrs(ev))
             if name in ("wakeup", "context_switch"):
                 return ctx_switch(ev, "  +" if name == "wakeup" else "==>")
             if name == "timerlat":

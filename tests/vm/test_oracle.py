@@ -120,3 +120,25 @@ def test_hwlat_samples_render_as_the_kernel_prints_them(vm_lab: VmLab) -> None:
     assert events and {e.name for e in events} == {"hwlat"}
     mine = KernelText.of(decoder).render("hwlat", events, cap.meta.cpus)
     assert sample_lines(mine) == sample_lines(cap.text)
+
+
+def test_function_with_sym_offset_sym_addr_and_noprint_parent_renders_as_the_kernel_prints_it(vm_lab: VmLab) -> None:
+    options = ["sym-offset", "sym-addr", "noprint-parent"]
+    cap = capture(vm_lab, "vm1", tracer="function", filter=["schedule*"], options=options, workload="sleep 0.01")
+    decoder = Decoder(cap.meta)
+    events = events_in_order(decoder, cap.pages)
+    assert len(events) > 5
+    mine = KernelText.of(decoder, options=options).render("function", events, cap.meta.cpus)
+    assert "schedule+0x0/0x" in mine and " <ffffffff" in mine and " <-" not in mine
+    assert collapse(mine) == collapse(cap.text)
+
+
+def test_func_stack_trace_stacks_after_each_call_render_as_the_kernel_prints_them(vm_lab: VmLab) -> None:
+    options = ["func_stack_trace", "sym-offset"]
+    cap = capture(vm_lab, "vm1", tracer="function", filter=["do_nanosleep"], options=options, workload="sleep 0.01")
+    decoder = Decoder(cap.meta)
+    events = events_in_order(decoder, cap.pages)
+    assert [e.name for e in events][:2] == ["function", "kernel_stack"]
+    mine = KernelText.of(decoder, options=options).render("function", events, cap.meta.cpus)
+    assert " => hrtimer_nanosleep+0x" in mine
+    assert collapse(mine) == collapse(cap.text)

@@ -1,7 +1,9 @@
-"""Event triggers (snapshot, stacktrace), set_ftrace_pid and tracing_thresh through fleet on the VM lab's guests."""
+"""fleet trace's kernel flags on the VM lab's guests: event triggers (snapshot, stacktrace), -P (set_ftrace_pid),
+--tracing-thresh and -O trace options."""
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 from typing import Iterator, List
@@ -130,3 +132,38 @@ def test_tracing_thresh_delivers_every_latency_over_it_not_only_new_maxima(
     assert main(["report", str(tmp_path / "run"), "--snapshots"]) == 0
     banners = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("#### ")]
     assert banners and all(" wakeup_rt latency " in b and " us over tracing_thresh 100 us (" in b for b in banners)
+
+
+def test_o_func_stack_trace_records_a_kernel_stack_after_each_traced_call(vm_lab: VmLab, tmp_path: Path) -> None:
+    (target,) = targets_for("vm1", [vm_lab.inventory_path])
+    config = {"tracer": "function", "ftrace_filter": ["do_nanosleep"], "options": ["func_stack_trace"]}
+    req = TraceRequest(targets=[target], config=config, output=tmp_path / "run", duration=8.0)
+    errors: List[BaseException] = []
+    drive = "for i in 1 2 3; do sleep 0.05; done"
+    thread = threading.Thread(target=wait_for_tracing_then, args=(vm_lab, "vm1", drive, errors))
+    thread.start()
+    try:
+        execute(req, PlainProgress(open("/dev/null", "w")))
+    finally:
+        thread.join()
+    assert errors == []
+    host = Run.open(tmp_path / "run").host("vm1")
+    decoder = Decoder(host.meta)
+    text = KernelText.of(decoder)
+    events = [e for e in events_in_order(decoder, {c: list(host.pages(c)) for c in host.cpus}) if e.name != "print"]
+    names = [e.name for e in events]
+    assert names.count("function") >= 3 and names == ["function", "kernel_stack"] * names.count("function")
+    for call, stack in zip(events[::2], events[1::2]):
+        assert stack.pid == call.pid and stack.cpu == call.cpu
+        frames = text.line(stack).splitlines()[1:]
+        assert " => do_nanosleep" in frames and " => hrtimer_nanosleep" in frames
+
+
+def test_o_sym_offset_shows_in_the_kernels_latency_snapshots(vm_lab: VmLab, tmp_path: Path) -> None:
+    flags = ["-p", "wakeup_rt", "-l", "schedule*", "-O", "sym-offset", "--duration", "4"]
+    assert fleet_trace(vm_lab, tmp_path / "run", "vm1", *flags) == 0
+    frames = [f for f in max_latency_events(Run.open(tmp_path / "run").host("vm1")) if "snapshot_usecs" in f]
+    assert frames
+    body = [ln for ln in frames[-1]["text"].splitlines() if not ln.startswith("#")]
+    # the function trace in the snapshot: `schedule+0x0/0x...` as the kernel prints with sym-offset
+    assert any(re.search(r" schedule\w*\+0x[0-9a-f]+/0x[0-9a-f]+ ", ln) for ln in body), body[:20]
