@@ -94,6 +94,8 @@ class Setup:
     notices: List[str] = field(default_factory=list)
     free_fd: Optional[int] = None
     lock_fd: Optional[int] = None
+    option_undo: List[Callable[[], None]] = field(default_factory=list)
+    """Options an instance changed, written back before it is removed (see set_option)."""
     triggers: List[str] = field(default_factory=list)
     """Checked triggers, written by arm_triggers() when tracing starts."""
     snapshot_files: List[str] = field(default_factory=list)
@@ -130,7 +132,14 @@ class Setup:
         self.buf.write(rel, str(value))
 
     def set_option(self, name: str, on: bool) -> None:
-        self.set(os.path.join("options", name), "1" if on else "0")
+        rel = os.path.join("options", name)
+        if not self.top_level:
+            # A tracer's own options (func_stack_trace, funcgraph-*, display-graph, ...) are one flag shared by
+            # every instance: removing ours would not restore them. Write back what was there before.
+            old = self.buf.read(rel).strip()
+            if old != ("1" if on else "0"):
+                self.option_undo.append(lambda: self.buf.write(rel, old))
+        self.set(rel, "1" if on else "0")
 
     # -- the configuration keys --
 
@@ -303,6 +312,12 @@ class Setup:
                 os.close(self.lock_fd)
                 self.lock_fd = None
         else:
+            for action in reversed(self.option_undo):
+                try:
+                    action()
+                except AgentError as exc:
+                    errors.append(exc.message)
+            self.option_undo.clear()
             try:
                 remove_instance(self.top, self.name)
             except AgentError as exc:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import threading
 from pathlib import Path
-from typing import Iterator, List
+from typing import Any, Dict, Iterator, List
 
 import pytest
 
@@ -17,7 +17,7 @@ from fleet.ftrace.latency import KernelText, events_in_order
 from fleet.lab.vm.errors import VmError
 from fleet.lab.vm.lab import VmLab
 from fleet.progress import PlainProgress
-from fleet.record.reader import Run
+from fleet.record.reader import HostRun, Run
 from tests.vm.oracle import capture, collapse
 from tests.vm.test_tracers import fleet_trace, max_latency_events
 
@@ -28,35 +28,40 @@ LOOPER = (
 )
 
 
-def wait_for_tracing_then(lab: VmLab, host: str, command: str, errors: List[BaseException]) -> None:
-    """Once the agent's instance traces on `host`, run `command` there (every guest command has a timeout)."""
+def trace_driving(lab: VmLab, out: Path, config: Dict[str, Any], drive: str, duration: float) -> HostRun:
+    """Trace vm1 with `config` into `out`; once its agent's instance traces, run `drive` in the guest (every guest
+    command has a timeout). The recorded host."""
+    (target,) = targets_for("vm1", [lab.inventory_path])
+    req = TraceRequest(targets=[target], config=config, output=out, duration=duration)
     script = (
         "for i in $(seq 300); do for d in /sys/kernel/tracing/instances/fleet-*; do "
-        f'[ "$(cat $d/tracing_on 2>/dev/null)" = 1 ] && {{ sleep 0.5; {command}; exit 0; }}; done; sleep 0.1; done; '
+        f'[ "$(cat $d/tracing_on 2>/dev/null)" = 1 ] && {{ sleep 0.5; {drive}; exit 0; }}; done; sleep 0.1; done; '
         "exit 1"
     )
-    try:
-        lab.run(host, script, timeout=60)
-    except VmError as exc:
-        errors.append(exc)
+    errors: List[VmError] = []
 
+    def run_drive() -> None:
+        try:
+            lab.run("vm1", script, timeout=60)
+        except VmError as exc:
+            errors.append(exc)
 
-def test_a_snapshot_trigger_delivers_the_kernels_snapshot_taken_when_it_fired(
-    vm_lab: VmLab, tmp_path: Path, capsys: pytest.CaptureFixture
-) -> None:
-    (target,) = targets_for("vm1", [vm_lab.inventory_path])
-    trigger = 'sched:sched_process_exec:snapshot:1 if filename ~ "*fleet-snap"'
-    config = {"events": ["sched:sched_switch", "sched:sched_process_exec"], "triggers": [trigger]}
-    req = TraceRequest(targets=[target], config=config, output=tmp_path / "run", duration=12.0)
-    errors: List[BaseException] = []
-    drive = "cp /bin/true /tmp/fleet-snap; /tmp/fleet-snap"
-    thread = threading.Thread(target=wait_for_tracing_then, args=(vm_lab, "vm1", drive, errors))
+    thread = threading.Thread(target=run_drive)
     thread.start()
     try:
         execute(req, PlainProgress(open("/dev/null", "w")))
     finally:
         thread.join()
     assert errors == []
+    return Run.open(out).host("vm1")
+
+
+def test_a_snapshot_trigger_delivers_the_kernels_snapshot_taken_when_it_fired(
+    vm_lab: VmLab, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    trigger = 'sched:sched_process_exec:snapshot:1 if filename ~ "*fleet-snap"'
+    config = {"events": ["sched:sched_switch", "sched:sched_process_exec"], "triggers": [trigger]}
+    trace_driving(vm_lab, tmp_path / "run", config, "cp /bin/true /tmp/fleet-snap; /tmp/fleet-snap", 12.0)
     capsys.readouterr()
     assert main(["report", str(tmp_path / "run"), "--snapshots"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -135,19 +140,8 @@ def test_tracing_thresh_delivers_every_latency_over_it_not_only_new_maxima(
 
 
 def test_o_func_stack_trace_records_a_kernel_stack_after_each_traced_call(vm_lab: VmLab, tmp_path: Path) -> None:
-    (target,) = targets_for("vm1", [vm_lab.inventory_path])
     config = {"tracer": "function", "ftrace_filter": ["do_nanosleep"], "options": ["func_stack_trace"]}
-    req = TraceRequest(targets=[target], config=config, output=tmp_path / "run", duration=8.0)
-    errors: List[BaseException] = []
-    drive = "for i in 1 2 3; do sleep 0.05; done"
-    thread = threading.Thread(target=wait_for_tracing_then, args=(vm_lab, "vm1", drive, errors))
-    thread.start()
-    try:
-        execute(req, PlainProgress(open("/dev/null", "w")))
-    finally:
-        thread.join()
-    assert errors == []
-    host = Run.open(tmp_path / "run").host("vm1")
+    host = trace_driving(vm_lab, tmp_path / "run", config, "for i in 1 2 3; do sleep 0.05; done", 8.0)
     decoder = Decoder(host.meta)
     text = KernelText.of(decoder)
     events = [e for e in events_in_order(decoder, {c: list(host.pages(c)) for c in host.cpus}) if e.name != "print"]
@@ -157,6 +151,8 @@ def test_o_func_stack_trace_records_a_kernel_stack_after_each_traced_call(vm_lab
         assert stack.pid == call.pid and stack.cpu == call.cpu
         frames = text.line(stack).splitlines()[1:]
         assert " => do_nanosleep" in frames and " => hrtimer_nanosleep" in frames
+    # func_stack_trace is the function tracer's own flag, shared by every instance: the agent set it back
+    assert vm_lab.run("vm1", "cat /sys/kernel/tracing/options/func_stack_trace") == "0\n"
 
 
 def test_o_sym_offset_shows_in_the_kernels_latency_snapshots(vm_lab: VmLab, tmp_path: Path) -> None:
@@ -165,5 +161,6 @@ def test_o_sym_offset_shows_in_the_kernels_latency_snapshots(vm_lab: VmLab, tmp_
     frames = [f for f in max_latency_events(Run.open(tmp_path / "run").host("vm1")) if "snapshot_usecs" in f]
     assert frames
     body = [ln for ln in frames[-1]["text"].splitlines() if not ln.startswith("#")]
-    # the function trace in the snapshot: `schedule+0x0/0x...` as the kernel prints with sym-offset
-    assert any(re.search(r" schedule\w*\+0x[0-9a-f]+/0x[0-9a-f]+ ", ln) for ln in body), body[:20]
+    # the wakeup tracers record the waker's stack: with sym-offset its frames read `name+0xOFF/0xSIZE`
+    stack = [ln for ln in body if ln.startswith(" => ")]
+    assert stack and all(re.fullmatch(r" => (\w|\.)+\+0x[0-9a-f]+/0x[0-9a-f]+", ln) for ln in stack), stack
