@@ -14,6 +14,7 @@ closed, and a maximum reached meanwhile updates tracing_max_latency but cannot b
 from __future__ import annotations
 
 import re
+import time
 from typing import Any, Dict, Optional, Tuple
 
 from agent import protocol
@@ -59,6 +60,22 @@ def snapshot(buf: Tracefs, tracer: str) -> Dict[str, Any]:
         # Seen with tracing_thresh under load: the latency was counted, yet `trace` shows an empty max buffer.
         out["error"] = "the max buffer held no trace when read"
     return out
+
+
+SNAPSHOT_SETTLE_S = 0.002
+SNAPSHOT_RETRY_S = 0.005
+
+
+def settled_snapshot(buf: Tracefs, tracer: str, usecs: int) -> Dict[str, Any]:
+    """snapshot() of the latency `usecs`, taken 2 ms after it was noticed: the kernel stores tracing_max_latency just
+    before it swaps the max buffer, and skips the swap while `trace` is open, so a read starting in between would show
+    the previous maximum (or, for the first, an empty buffer) for good. Read once more if it still shows older."""
+    time.sleep(SNAPSHOT_SETTLE_S)
+    snap = snapshot(buf, tracer)
+    if int(snap.get("snapshot_usecs", -1)) < usecs:
+        time.sleep(SNAPSHOT_RETRY_S)
+        snap = snapshot(buf, tracer)
+    return snap
 
 
 def trigger_snapshot(buf: Tracefs, fired: bool) -> Optional[Dict[str, Any]]:

@@ -361,7 +361,7 @@ class Server:
         if latency.is_latency_tracer(self.config):
             tracer = str(self.config["tracer"])
             try:
-                extra.update(latency.snapshot(self.setup.buf, tracer))
+                extra.update(latency.settled_snapshot(self.setup.buf, tracer, usecs))
             except AgentError as exc:
                 extra.update(tracer=tracer, error=exc.message)
         message = f"{what} in {self.setup.buf.root}"
