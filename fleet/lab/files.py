@@ -1,4 +1,5 @@
-"""The files a lab hands to its users: ssh_config for the `ssh` client and an Ansible YAML inventory."""
+"""The files a lab hands to its users: ssh_config for the `ssh` client and an Ansible YAML inventory (the parts
+the namespace lab and the VM lab share live here too)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,30 @@ import yaml
 from fleet.lab.state import LabHost
 
 
-def ssh_config_text(hosts: Sequence[LabHost], client_key: Path, known_hosts: Path) -> str:
-    """An ssh_config (`ssh -F FILE h1`) with strict host key checking against the lab's own known_hosts."""
-    blocks = []
-    for h in hosts:
-        blocks.append(
-            f"""\
-Host {h.name} {h.netns} {h.address}
-    HostName {h.address}
-    Port 22
+class LabDirectory:
+    """Where a lab (namespace hosts or VMs) keeps the files it hands out, for `ssh -F` and for Ansible."""
+
+    directory: Path
+
+    @property
+    def inventory_path(self) -> Path:
+        return self.directory / "inventory.yml"
+
+    @property
+    def known_hosts(self) -> Path:
+        return self.directory / "known_hosts"
+
+    @property
+    def ssh_config(self) -> Path:
+        return self.directory / "ssh_config"
+
+
+def ssh_host_block(aliases: str, address: str, port: int, client_key: Path, known_hosts: Path, extra: str = "") -> str:
+    """One `Host` block of an ssh_config: root with the lab's key, strict checking against the lab's known_hosts."""
+    return f"""\
+Host {aliases}
+    HostName {address}
+    Port {port}
     User root
     IdentityFile {client_key}
     IdentitiesOnly yes
@@ -27,28 +43,39 @@ Host {h.name} {h.netns} {h.address}
     GlobalKnownHostsFile /dev/null
     StrictHostKeyChecking yes
     BatchMode yes
-"""
-        )
-    return "\n".join(blocks)
+{extra}"""
+
+
+def ssh_config_text(hosts: Sequence[LabHost], client_key: Path, known_hosts: Path) -> str:
+    """An ssh_config (`ssh -F FILE h1`) with strict host key checking against the lab's own known_hosts."""
+    return "\n".join(
+        ssh_host_block(f"{h.name} {h.netns} {h.address}", h.address, 22, client_key, known_hosts) for h in hosts
+    )
+
+
+def ansible_host_vars(address: str, port: int, client_key: Path, known_hosts: Path, python: str) -> Dict[str, Any]:
+    return {
+        "ansible_host": address,
+        "ansible_port": port,
+        "ansible_user": "root",
+        "ansible_ssh_private_key_file": str(client_key),
+        "ansible_python_interpreter": python,
+        "fleet_known_hosts": str(known_hosts),
+    }
+
+
+def ansible_ssh_args(known_hosts: Path) -> str:
+    """For Ansible's own ssh: verify against the lab's known_hosts, never the user's."""
+    return (
+        f"-o UserKnownHostsFile={known_hosts} -o GlobalKnownHostsFile=/dev/null "
+        "-o StrictHostKeyChecking=yes -o IdentitiesOnly=yes"
+    )
 
 
 def inventory_data(hosts: Sequence[LabHost], client_key: Path, known_hosts: Path) -> Dict[str, Any]:
     """Ansible inventory: group `lab` with h1..hN; python is this machine's (it has msgpack and zstandard)."""
-    host_vars: Dict[str, Any] = {}
-    for h in hosts:
-        host_vars[h.name] = {
-            "ansible_host": h.address,
-            "ansible_port": 22,
-            "ansible_user": "root",
-            "ansible_ssh_private_key_file": str(client_key),
-            "ansible_python_interpreter": sys.executable,
-            "fleet_known_hosts": str(known_hosts),
-        }
-    group_vars = {
-        # For Ansible's own ssh: verify against the lab's known_hosts, never the user's.
-        "ansible_ssh_common_args": f"-o UserKnownHostsFile={known_hosts} -o GlobalKnownHostsFile=/dev/null "
-        "-o StrictHostKeyChecking=yes -o IdentitiesOnly=yes",
-    }
+    host_vars = {h.name: ansible_host_vars(h.address, 22, client_key, known_hosts, sys.executable) for h in hosts}
+    group_vars = {"ansible_ssh_common_args": ansible_ssh_args(known_hosts)}
     return {"all": {"children": {"lab": {"hosts": host_vars, "vars": group_vars}}}}
 
 

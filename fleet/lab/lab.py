@@ -21,7 +21,7 @@ from agent.instance import is_stale
 from fleet.lab import impair as impairment
 from fleet.lab import keys, naming, sshd
 from fleet.lab.errors import LabError
-from fleet.lab.files import ssh_config_text, write_inventory
+from fleet.lab.files import LabDirectory, ssh_config_text, write_inventory
 from fleet.lab.rootfs import HostRoot, mount_script
 from fleet.lab.run import ip_batch, run
 from fleet.lab.state import LabHost, LabState, LinkImpairment
@@ -34,7 +34,7 @@ TRACEFS_INSTANCES = Path("/sys/kernel/tracing/instances")
 HostRef = Union[str, LabHost]
 
 
-class Lab:
+class Lab(LabDirectory):
     """A running lab; create with Lab.up(...) or Lab.load(directory), end with down() (or use it as a context)."""
 
     def __init__(self, directory: Path, state: LabState) -> None:
@@ -56,20 +56,8 @@ class Lab:
         return self.state.subnet
 
     @property
-    def inventory_path(self) -> Path:
-        return self.directory / "inventory.yml"
-
-    @property
-    def known_hosts(self) -> Path:
-        return self.directory / "known_hosts"
-
-    @property
     def client_key(self) -> Path:
         return self.directory / "keys" / "client_ed25519"
-
-    @property
-    def ssh_config(self) -> Path:
-        return self.directory / "ssh_config"
 
     @property
     def run_dir(self) -> Path:

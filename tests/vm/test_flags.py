@@ -4,20 +4,17 @@
 from __future__ import annotations
 
 import re
-import threading
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Iterator, List
 
 import pytest
 
 from fleet.cli import main
-from fleet.commands.trace import TraceRequest, execute, targets_for
 from fleet.ftrace.events import Decoder, Event
 from fleet.ftrace.latency import KernelText, events_in_order
-from fleet.lab.vm.errors import VmError
 from fleet.lab.vm.lab import VmLab
-from fleet.progress import PlainProgress
-from fleet.record.reader import HostRun, Run
+from fleet.record.reader import Run
+from tests.vm.drive import trace_driving
 from tests.vm.oracle import capture, collapse
 from tests.vm.test_tracers import fleet_trace, max_latency_events
 
@@ -26,34 +23,6 @@ LOOPER = (
     "import os, time\nopen('/proc/self/comm', 'w').write('{name}')\n"
     "open('/tmp/{name}.pid', 'w').write(str(os.getpid()))\nwhile True:\n    os.getppid(); time.sleep(0.002)"
 )
-
-
-def trace_driving(lab: VmLab, out: Path, config: Dict[str, Any], drive: str, duration: float) -> HostRun:
-    """Trace vm1 with `config` into `out`; once its agent's instance traces, run `drive` in the guest (every guest
-    command has a timeout). The recorded host."""
-    (target,) = targets_for("vm1", [lab.inventory_path])
-    req = TraceRequest(targets=[target], config=config, output=out, duration=duration)
-    script = (
-        "for i in $(seq 300); do for d in /sys/kernel/tracing/instances/fleet-*; do "
-        f'[ "$(cat $d/tracing_on 2>/dev/null)" = 1 ] && {{ sleep 0.5; {drive}; exit 0; }}; done; sleep 0.1; done; '
-        "exit 1"
-    )
-    errors: List[VmError] = []
-
-    def run_drive() -> None:
-        try:
-            lab.run("vm1", script, timeout=60)
-        except VmError as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=run_drive)
-    thread.start()
-    try:
-        execute(req, PlainProgress(open("/dev/null", "w")))
-    finally:
-        thread.join()
-    assert errors == []
-    return Run.open(out).host("vm1")
 
 
 def test_a_snapshot_trigger_delivers_the_kernels_snapshot_taken_when_it_fired(

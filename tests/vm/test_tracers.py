@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import threading
 from pathlib import Path
 from typing import Any, Dict, List
 
 from fleet.cli import main
-from fleet.commands.trace import TraceRequest, execute, targets_for
 from fleet.ftrace.events import Decoder, Event
 from fleet.ftrace.funcgraph import GraphRenderer
 from fleet.ftrace.latency import KernelText, timerlat_summary
-from fleet.lab.vm.errors import VmError
 from fleet.lab.vm.lab import VmLab
-from fleet.progress import PlainProgress
 from fleet.record.reader import HostRun, Run
+from tests.vm.drive import trace_driving
 
 
 def fleet_trace(lab: VmLab, out: Path, hosts: str, *flags: str) -> int:
@@ -104,32 +101,8 @@ def test_wakeup_rt_streams_max_latency_snapshots_from_both_hosts(vm_lab: VmLab, 
 
 
 def test_a_function_traceoff_trigger_stops_the_host_when_the_function_runs(vm_lab: VmLab, tmp_path: Path) -> None:
-    (target,) = targets_for("vm1", [vm_lab.inventory_path])
     config = {"tracer": "function", "ftrace_filter": ["ksys_sync"], "triggers": ["ksys_sync:traceoff"]}
-    req = TraceRequest(targets=[target], config=config, output=tmp_path / "run", duration=20.0)
-    driver_error: List[BaseException] = []
-
-    def drive() -> None:
-        # Wait until the agent's instance traces, then call sync(2) once (ksys_sync); every guest command has a
-        # timeout (a TCG guest can stall).
-        script = (
-            "for i in $(seq 300); do for d in /sys/kernel/tracing/instances/fleet-*; do "
-            '[ "$(cat $d/tracing_on 2>/dev/null)" = 1 ] && grep -q ksys_sync $d/set_ftrace_filter '
-            "&& { sync; sync; echo $d; exit 0; }; done; sleep 0.1; done; exit 1"
-        )
-        try:
-            vm_lab.run("vm1", script, timeout=60)
-        except VmError as exc:
-            driver_error.append(exc)
-
-    thread = threading.Thread(target=drive)
-    thread.start()
-    try:
-        execute(req, PlainProgress(open("/dev/null", "w")))
-    finally:
-        thread.join()
-    assert driver_error == []
-    host = Run.open(tmp_path / "run").host("vm1")
+    host = trace_driving(vm_lab, tmp_path / "run", config, "sync; sync", 20.0)
     triggers = [e for e in host.events if e.get("kind") == "trigger"]
     assert len(triggers) == 1 and "dropped to 0" in triggers[0]["message"]
     # the traceoff probe and the function tracer are two callbacks on ksys_sync: the first call may or may not be

@@ -7,6 +7,7 @@ from typing import Any, Dict, Sequence
 
 import yaml
 
+from fleet.lab.files import ansible_host_vars, ansible_ssh_args, ssh_host_block
 from fleet.lab.vm.state import VmHost
 
 GROUP = "vm"
@@ -19,41 +20,15 @@ def known_hosts_text(hosts: Sequence[VmHost], host_key: str) -> str:
 
 
 def ssh_config_text(hosts: Sequence[VmHost], client_key: Path, known_hosts: Path) -> str:
-    return "\n".join(
-        f"""\
-Host {h.name}
-    HostName 127.0.0.1
-    Port {h.ssh_port}
-    User root
-    IdentityFile {client_key}
-    IdentitiesOnly yes
-    UserKnownHostsFile {known_hosts}
-    GlobalKnownHostsFile /dev/null
-    StrictHostKeyChecking yes
-    BatchMode yes
-    ConnectTimeout 10
-"""
-        for h in hosts
-    )
+    extra = "    ConnectTimeout 10\n"
+    return "\n".join(ssh_host_block(h.name, "127.0.0.1", h.ssh_port, client_key, known_hosts, extra) for h in hosts)
 
 
 def inventory_data(hosts: Sequence[VmHost], client_key: Path, known_hosts: Path, flavour: str) -> Dict[str, Any]:
     host_vars = {
-        h.name: {
-            "ansible_host": "127.0.0.1",
-            "ansible_port": h.ssh_port,
-            "ansible_user": "root",
-            "ansible_ssh_private_key_file": str(client_key),
-            "ansible_python_interpreter": GUEST_PYTHON,
-            "fleet_known_hosts": str(known_hosts),
-        }
-        for h in hosts
+        h.name: ansible_host_vars("127.0.0.1", h.ssh_port, client_key, known_hosts, GUEST_PYTHON) for h in hosts
     }
-    group_vars = {
-        "ansible_ssh_common_args": f"-o UserKnownHostsFile={known_hosts} -o GlobalKnownHostsFile=/dev/null "
-        "-o StrictHostKeyChecking=yes -o IdentitiesOnly=yes",
-        "fleet_vm_flavour": flavour,
-    }
+    group_vars = {"ansible_ssh_common_args": ansible_ssh_args(known_hosts), "fleet_vm_flavour": flavour}
     return {"all": {"children": {GROUP: {"hosts": host_vars, "vars": group_vars}}}}
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import List, Optional, Type
 
+from fleet.lab.files import LabDirectory
 from fleet.lab.vm import files, machine
 from fleet.lab.vm.cache import DEFAULT_ROOT
 from fleet.lab.vm.errors import VmError
@@ -31,7 +32,7 @@ def build(flavour: str = "stock", cache_root: Path = DEFAULT_ROOT) -> tuple:
     return build_rootfs(cache_root), build_kernel(cache_root, flavour)
 
 
-class VmLab:
+class VmLab(LabDirectory):
     """A running VM lab; create with VmLab.up(...) or VmLab.load(directory), end with down() (or as a context)."""
 
     def __init__(self, directory: Path, state: VmState) -> None:
@@ -41,18 +42,6 @@ class VmLab:
     @property
     def hosts(self) -> List[VmHost]:
         return list(self.state.hosts)
-
-    @property
-    def inventory_path(self) -> Path:
-        return self.directory / "inventory.yml"
-
-    @property
-    def known_hosts(self) -> Path:
-        return self.directory / "known_hosts"
-
-    @property
-    def ssh_config(self) -> Path:
-        return self.directory / "ssh_config"
 
     def host(self, name: str) -> VmHost:
         for h in self.state.hosts:
