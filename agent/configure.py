@@ -302,27 +302,29 @@ class Setup:
             os.close(self.free_fd)
             self.free_fd = None
         if self.top_level:
-            for action in reversed(self.undo):
-                try:
-                    action()
-                except AgentError as exc:
-                    errors.append(exc.message)
-            self.undo.clear()
+            errors.extend(undo_all(self.undo))
             if self.lock_fd is not None:
                 os.close(self.lock_fd)
                 self.lock_fd = None
         else:
-            for action in reversed(self.option_undo):
-                try:
-                    action()
-                except AgentError as exc:
-                    errors.append(exc.message)
-            self.option_undo.clear()
+            errors.extend(undo_all(self.option_undo))
             try:
                 remove_instance(self.top, self.name)
             except AgentError as exc:
                 errors.append(exc.message)
         return errors
+
+
+def undo_all(actions: List[Callable[[], None]]) -> List[str]:
+    """Run undo actions newest first, each whatever the others did; empties the list; the errors met."""
+    errors = []
+    for action in reversed(actions):
+        try:
+            action()
+        except AgentError as exc:
+            errors.append(exc.message)
+    actions.clear()
+    return errors
 
 
 DEFAULT_BUFFER_PERCENT = 10  # lab notes: wakes a poll()ing reader about once per 90%-full page set
