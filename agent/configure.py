@@ -96,10 +96,10 @@ class Setup:
     lock_fd: Optional[int] = None
     option_undo: List[Callable[[], None]] = field(default_factory=list)
     """Options an instance changed, written back before it is removed (see set_option)."""
-    triggers: List[str] = field(default_factory=list)
-    """Checked triggers, written by arm_triggers() when tracing starts."""
-    snapshot_files: List[str] = field(default_factory=list)
-    """The trigger files that hold `snapshot` triggers; with any, the buffer's snapshot is read when tracing stops."""
+    triggers: List[Tuple[str, str]] = field(default_factory=list)
+    """Checked triggers as (file, text), written by arm_triggers() when tracing starts."""
+    snapshot_triggers: List[Tuple[str, str]] = field(default_factory=list)
+    """The `snapshot` triggers as (spec, trigger file); with any, the buffer's snapshot is read when tracing stops."""
 
     @property
     def top_level(self) -> bool:
@@ -251,15 +251,14 @@ class Setup:
         rel, trigger = self.trigger_file(spec)
         if is_snapshot_trigger(spec):
             self.keep_snapshot_allocation()
-            self.snapshot_files.append(rel)
+            self.snapshot_triggers.append((spec, rel))
         self.buf.write(rel, trigger, append=True)
         self.buf.write(rel, "!" + trigger, append=True)
-        self.triggers.append(spec)
+        self.triggers.append((rel, trigger))
 
     def arm_triggers(self) -> None:
         """Write the checked triggers (once; a second start keeps them as they are)."""
-        for spec in self.triggers:
-            rel, trigger = self.trigger_file(spec)
+        for rel, trigger in self.triggers:
             self.buf.write(rel, trigger, append=True)
             if self.top_level:
                 self.undo.append(self.trigger_remover(rel, trigger))
@@ -270,7 +269,7 @@ class Setup:
 
     def spent_snapshot_trigger(self) -> bool:
         """True when a counted snapshot trigger has fired all its times (its trigger file reads count=0)."""
-        for rel in self.snapshot_files:
+        for _, rel in self.snapshot_triggers:
             try:
                 lines = self.buf.lines(rel)
             except AgentError:
@@ -282,7 +281,7 @@ class Setup:
     def keep_snapshot_allocation(self) -> None:
         """A snapshot trigger allocates the buffer's snapshot (a second ring buffer): free it again at teardown
         when it was not allocated before (an instance frees its own when removed)."""
-        if self.snapshot_files:
+        if self.snapshot_triggers:
             return
         if not self.buf.exists("snapshot"):
             raise AgentError(protocol.E_UNSUPPORTED, "this kernel has no snapshot buffer (CONFIG_TRACER_SNAPSHOT)")

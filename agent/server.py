@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, List, Optional
 from agent import latency, profile, protocol
 from agent.cleanup import Terminated, ignore_signals, install_handlers
 from agent.codec import make_codec
-from agent.configure import Setup, configure, is_snapshot_trigger, str_list
+from agent.configure import Setup, configure
 from agent.credits import Credits
 from agent.errors import AgentError
 from agent.instance import instance_name, remove_stale
@@ -370,10 +370,10 @@ class Server:
     def report_trigger_snapshot(self) -> None:
         """At stop, the snapshot a `snapshot` event trigger took (the kernel keeps the latest), as EV_SNAPSHOT."""
         setup = self.setup
-        if setup is None or not setup.snapshot_files:
+        if setup is None or not setup.snapshot_triggers:
             return
         at = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
-        triggers = [t for t in str_list(self.config, "triggers") if is_snapshot_trigger(t)]
+        triggers = [spec for spec, _ in setup.snapshot_triggers]
         try:
             snap = latency.trigger_snapshot(setup.buf, setup.spent_snapshot_trigger())
         except AgentError as exc:

@@ -101,12 +101,15 @@ class KernelText:
         """seq_print_ip_sym(): a function or stack address under the sym-offset and sym-addr options."""
         if not addr:
             return "0"
-        text = self.sym(addr)
         hit = self.lookup(addr)
-        if self.sym_offset and hit is not None:
+        if hit is None:
+            text = "0x%x" % addr
+        else:
             ks = self.decoder.context.kallsyms
-            mod = ks.modules.get(hit[0])
-            text += f"+{addr - hit[1]:#x}/{ks.size_at(addr):#x}" + (f" [{mod}]" if mod else "")
+            text = ks.names[hit[0]]
+            if self.sym_offset:
+                mod = ks.modules.get(hit[0])
+                text += f"+{addr - hit[1]:#x}/{ks.size_at(addr):#x}" + (f" [{mod}]" if mod else "")
         if self.sym_addr:
             text += " <%0*x>" % (2 * self.decoder.meta.long_size, addr)
         return text
