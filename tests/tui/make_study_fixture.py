@@ -8,15 +8,13 @@ on h2), with kallsyms dropped from the metadata to keep the fixture small.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-import msgpack
-
 from fleet.lab import Lab
 from tests.latency.labstudy import traced_requests
+from tests.tui.make_fixture import store
 
 DATA = Path(__file__).parent / "data" / "run-requests"
 
@@ -28,12 +26,7 @@ def main() -> int:
             run = traced_requests(lab, Path(tmp), count=40, interval=0.01, seconds=2.0)
         finally:
             lab.down()
-        for meta in run.glob("hosts/*/metadata.msgpack"):
-            raw = msgpack.unpackb(meta.read_bytes(), raw=False)
-            raw["kallsyms"], raw["kallsyms_codec"] = b"", ""
-            meta.write_bytes(msgpack.packb(raw, use_bin_type=True))
-        shutil.rmtree(DATA, ignore_errors=True)
-        shutil.copytree(run, DATA)
+        store(run, DATA)
     return 0
 
 
