@@ -18,8 +18,11 @@ def trace_driving(lab: VmLab, out: Path, config: Dict[str, Any], drive: str, dur
     command has a timeout). The recorded host."""
     (target,) = targets_for("vm1", [lab.inventory_path])
     req = TraceRequest(targets=[target], config=config, output=out, duration=duration)
+    # The agent's probe makes a short-lived instance fleet-probe-* whose tracing_on reads 1 (an instance's default):
+    # only the session's own instance counts.
     script = (
         "for i in $(seq 300); do for d in /sys/kernel/tracing/instances/fleet-*; do "
+        "case $d in */fleet-probe-*) continue;; esac; "
         f'[ "$(cat $d/tracing_on 2>/dev/null)" = 1 ] && {{ sleep 0.5; {drive}; exit 0; }}; done; sleep 0.1; done; '
         "exit 1"
     )
