@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Literal
 
 from agent import protocol
+from agent.cleanup import start_worker
 from agent.codec import Codec
 from agent.credits import Credits
 from agent.wire import Writer
@@ -88,7 +89,7 @@ class CpuReader:
         self.thread = threading.Thread(target=self.run, name=f"reader-cpu{self.cpu}", daemon=True)
 
     def start(self) -> None:
-        self.thread.start()
+        start_worker(self.thread)
 
     def finish(self) -> None:
         """Tracing has stopped: drain what is left, send it, and end."""

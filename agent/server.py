@@ -9,7 +9,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional
 
 from agent import latency, profile, protocol
-from agent.cleanup import Terminated, ignore_signals, install_handlers
+from agent.cleanup import Terminated, ignore_signals, install_handlers, start_worker
 from agent.codec import make_codec
 from agent.configure import Setup, configure
 from agent.credits import Credits
@@ -213,7 +213,7 @@ class Server:
             for reader in self.readers:
                 reader.start()
         self.monitor_stop.clear()
-        threading.Thread(target=self.monitor, name="monitor", daemon=True).start()
+        start_worker(threading.Thread(target=self.monitor, name="monitor", daemon=True))
 
     def on_stop(self, req: Dict[str, Any]) -> None:
         self.need_state("stop", "running")
@@ -222,7 +222,7 @@ class Server:
         self.setup.buf.write("tracing_on", "0")
         self.state = "stopping"
         # The final drain may need credits, which arrive on stdin: finish in a thread, keep reading requests.
-        threading.Thread(target=self.finish_stop, args=(req["id"],), name="stop", daemon=True).start()
+        start_worker(threading.Thread(target=self.finish_stop, args=(req["id"],), name="stop", daemon=True))
 
     def finish_stop(self, req_id: Any) -> None:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import pytest
 
@@ -43,6 +44,32 @@ def test_terminating_signal_removes_the_instance(configured, tracefs, sig):
     agent.proc.send_signal(sig)
     assert agent.proc.wait(10) == 128 + sig
     assert not instance_exists(tracefs, agent.instance)
+
+
+def blocked_signals(pid: int, tid: int) -> set:
+    """The signals thread `tid` of process `pid` blocks, from the SigBlk mask in /proc."""
+    for line in open(f"/proc/{pid}/task/{tid}/status"):
+        if line.startswith("SigBlk:"):
+            mask = int(line.split()[1], 16)
+            return {sig for sig in signal.Signals if mask & (1 << (sig - 1))}
+    raise AssertionError("no SigBlk line")
+
+
+def test_only_the_main_thread_can_take_a_terminating_signal(configured):
+    # A process-directed signal taken by a worker would leave the main thread asleep in read(stdin) for good.
+    agent = configured({"events": ["sched:sched_switch"]})
+    agent.request(protocol.START)
+    pid = agent.proc.pid
+    deadline = time.monotonic() + 5
+    while True:  # the readers and the monitor start right after the reply
+        workers = [int(tid) for tid in os.listdir(f"/proc/{pid}/task") if int(tid) != pid]
+        if len(workers) > agent.caps["cpus"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    assert len(workers) > agent.caps["cpus"]  # a reader per CPU and the monitor
+    assert {signal.SIGTERM, signal.SIGINT, signal.SIGHUP} & blocked_signals(pid, pid) == set()
+    for tid in workers:
+        assert {signal.SIGTERM, signal.SIGINT, signal.SIGHUP} <= blocked_signals(pid, tid)
 
 
 def test_shutdown_replies_ok_then_exits_clean(configured, tracefs):
