@@ -161,20 +161,24 @@ def main(argv: Optional[list] = None) -> int:
     bridge_sock = open_socket(args.bridge_side)
     directions = {"out": Direction("out", host_sock, bridge_sock), "in": Direction("in", bridge_sock, host_sock)}
 
-    def reload(_signum: int = 0, _frame: object = None) -> None:
+    def reload() -> None:
         for name, settings in read_control(args.control).items():
             directions[name].update(settings)
 
+    # SIGHUP and SIGTERM are taken synchronously by the main thread in sigwait(). Blocked before any thread starts
+    # (threads inherit the mask), so the kernel cannot hand one to a worker, where a Python handler would wait for
+    # a main thread asleep in pause() and a reload would be lost.
+    wanted = {signal.SIGHUP, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
     reload()
     for d in directions.values():
         d.start()
-    signal.signal(signal.SIGHUP, reload)
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     print("ready", flush=True)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
-    while True:
-        signal.pause()
+    while signal.sigwait(wanted) == signal.SIGHUP:
+        reload()
+    return 0
 
 
 if __name__ == "__main__":

@@ -126,7 +126,10 @@ class Lab(LabDirectory):
             try:
                 ip_batch(
                     [
-                        f"link add {bridge} type bridge forward_delay 0",
+                        # A fixed address: by default a bridge takes its lowest port's MAC, so it would change each
+                        # time an impairment adds or removes a port, and the hosts' ARP entries for the gateway
+                        # would point nowhere until they expire (replies lost for seconds).
+                        f"link add {bridge} address {local_mac()} type bridge forward_delay 0",
                         f"addr add {state.gateway}/{net.prefixlen} dev {bridge}",
                         f"link set {bridge} up",
                     ]
@@ -371,3 +374,8 @@ def _empty_namespace(netns: str) -> None:
         time.sleep(0.01)
     # Orphaned TCP sockets (FIN_WAIT, retransmitting across a partition) would keep the namespace alive.
     run(["ip", "netns", "exec", netns, "ss", "-K", "-a", "-t"], check=False)
+
+
+def local_mac() -> str:
+    """A random locally administered unicast MAC address (02:xx:xx:xx:xx:xx)."""
+    return ":".join(f"{b:02x}" for b in b"\x02" + os.urandom(5))

@@ -28,6 +28,10 @@ def rtts_ms(lab: Lab, host: str, count: int = 10) -> List[Optional[float]]:
     return [None if r is None else r * 1000 for r in ping(lab.host(host).address, count, timeout=0.5)]
 
 
+def bridge_mac(lab: Lab) -> str:
+    return Path(f"/sys/class/net/{lab.state.bridge}/address").read_text().strip()
+
+
 def test_unimpaired_forwarder_passes_every_frame(lab: Lab, h2: str) -> None:
     lab.impair(h2, "both")
     assert None not in rtts_ms(lab, h2)
@@ -71,6 +75,23 @@ def test_partition_in_one_direction_blocks_round_trips(lab: Lab, h2: str) -> Non
     assert rtts_ms(lab, h2, 2) == [None, None]
     lab.impair(h2, "in")
     assert None not in rtts_ms(lab, h2, 2)
+
+
+def test_every_reload_takes_effect(lab: Lab, h2: str) -> None:
+    for _ in range(5):
+        lab.impair(h2, "out", partition=True)
+        assert rtts_ms(lab, h2, 1) == [None]
+        lab.impair(h2, "out")
+        assert None not in rtts_ms(lab, h2, 1)
+
+
+def test_the_gateway_keeps_its_address_while_links_change(lab: Lab, h2: str) -> None:
+    # The hosts' ARP entries for the gateway must stay right when a forwarder adds or removes a bridge port.
+    before = bridge_mac(lab)
+    lab.impair(h2, "both", partition=True)
+    assert bridge_mac(lab) == before
+    lab.clear_impairment(h2)
+    assert bridge_mac(lab) == before
 
 
 def test_total_loss_drops_everything(lab: Lab, h2: str) -> None:
