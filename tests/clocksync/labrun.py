@@ -17,11 +17,17 @@ from fleet.clocksync.recorded import run_models
 from fleet.ftrace.events import Decoder, Event
 from fleet.record.reader import HostRun, Run
 
+# Renamed before every sleep (prctl PR_SET_NAME), so each of its sched_switch/sched_wakeup records is unique and
+# can be matched across hosts even when the machine runs little else (a busy loop on the other CPU, say).
 SLEEPER = (
-    "import sys, time\n"
+    "import ctypes, itertools, sys, time\n"
+    "prctl = ctypes.CDLL(None).prctl\n"
     "end = time.monotonic() + float(sys.argv[1])\n"
-    "while time.monotonic() < end:\n"
+    "for n in itertools.count():\n"
+    "    prctl(15, b'sleeper-%d' % n, 0, 0, 0)\n"
     "    time.sleep(0.0005)\n"
+    "    if time.monotonic() > end:\n"
+    "        break\n"
 )
 
 # Three different trace clocks, so offsets and rates are real: per-CPU sched_clock, wall-clock based, raw cycles.
@@ -56,7 +62,7 @@ def trace_lab(
         argv += ["-e", event]
     argv += ["--sync-interval", str(sync_interval), "--duration", str(seconds), "-o", str(out), *extra]
     # A quiet machine (CI running alone) schedules too little to match enough events: a sleeper waking every 0.5 ms
-    # gives every host a steady stream of sched_switch/sched_wakeup to compare, at negligible CPU cost.
+    # gives every host a steady stream of unique sched_switch/sched_wakeup records to compare, at little CPU cost.
     sleeper = subprocess.Popen([sys.executable, "-c", SLEEPER, str(seconds + 30)])
     try:
         assert main(argv) == 0
