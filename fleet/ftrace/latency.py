@@ -6,7 +6,6 @@ tracers (wakeup*, irqsoff, preemptoff) print their max-latency snapshot. PREEMPT
 # ruff: noqa: UP031  (the kernel's layouts are printf formats)
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Literal, Mapping, Optional, Sequence, Tuple
 
@@ -82,13 +81,10 @@ class KernelText:
         it. ftrace's trampolines are listed in /proc/kallsyms (`[__builtin__ftrace]`) but the kernel's address
         lookup does not know them: it prints their address."""
         ks = self.decoder.context.kallsyms
-        hit = ks.lookup(addr)
-        if hit is None:
+        hit = ks.kernel_lookup(addr)
+        if hit is None or ks.modules.get(hit[0]) == "__builtin__ftrace":
             return None
-        first = bisect.bisect_left(ks.addrs, hit[1])
-        if ks.modules.get(first) == "__builtin__ftrace":
-            return None
-        return first, hit[1]
+        return hit
 
     def sym(self, addr: int) -> str:
         """%ps as the kernel prints it: of aliases at one address, the first /proc/kallsyms lists."""

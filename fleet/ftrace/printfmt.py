@@ -1030,8 +1030,8 @@ class PrintFormat:
                 hit = ks.lookup(v)
                 if hit is None:
                     text = "0x%x" % v
-                elif with_off and kernel_style:
-                    text = ks.kernel_symbol(v) or "0x%x" % v
+                elif kernel_style:  # the kernel's choice of alias, and %pS with the symbol's size
+                    text = (ks.kernel_symbol(v) if with_off else ks.kernel_name(v)) or "0x%x" % v
                 else:
                     text = hit[0] + ("+0x%x" % (v - hit[1]) if with_off else "")
                 if len(cache) < 65536:

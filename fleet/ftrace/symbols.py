@@ -38,16 +38,28 @@ class Kallsyms:
             return None
         return self.names[i], self.addrs[i]
 
-    def kernel_symbol(self, addr: int) -> Optional[str]:
-        """`name+0xOFF/0xSIZE [module]`, the kernel's %pS (sprint_symbol), or None outside every symbol."""
+    def kernel_lookup(self, addr: int) -> Optional[Tuple[int, int]]:
+        """(index, start address) of the symbol covering `addr` as the kernel's own lookup finds it: of aliases at
+        one address, the first /proc/kallsyms lists (libtraceevent's `lookup` takes the last)."""
         i = bisect.bisect_right(self.addrs, addr) - 1
         if i < 0 or i >= len(self.addrs) - 1:
             return None
         start = self.addrs[i]
-        j = bisect.bisect_right(self.addrs, start)  # the next symbol at a higher address ends this one
-        size = self.addrs[j] - start if j < len(self.addrs) else 0
+        return bisect.bisect_left(self.addrs, start), start
+
+    def kernel_name(self, addr: int) -> Optional[str]:
+        """The kernel's %ps: the name of the symbol covering `addr`, or None outside every symbol."""
+        hit = self.kernel_lookup(addr)
+        return None if hit is None else self.names[hit[0]]
+
+    def kernel_symbol(self, addr: int) -> Optional[str]:
+        """`name+0xOFF/0xSIZE [module]`, the kernel's %pS (sprint_symbol), or None outside every symbol."""
+        hit = self.kernel_lookup(addr)
+        if hit is None:
+            return None
+        i, start = hit
         mod = self.modules.get(i)
-        return f"{self.names[i]}+{addr - start:#x}/{size:#x}" + (f" [{mod}]" if mod else "")
+        return f"{self.names[i]}+{addr - start:#x}/{self.size_at(addr):#x}" + (f" [{mod}]" if mod else "")
 
     def size_at(self, addr: int) -> int:
         """Size of the symbol covering `addr` as the kernel's kallsyms computes it (up to the next symbol)."""
