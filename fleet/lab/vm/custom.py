@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Dict
 
+from fleet.lab.vm import debs
 from fleet.lab.vm import kernel as packaged
 from fleet.lab.vm.cache import cached
 from fleet.lab.vm.errors import VmError
@@ -69,12 +70,7 @@ BUILD_VERSION = 1
 
 def custom_inputs() -> Dict[str, object]:
     """The cache key's inputs: linux-source's version (a Debian update rebuilds) and the config fragment."""
-    deps = run(["apt-cache", "depends", SOURCE_PACKAGE])
-    pkg = next((ln.split()[1] for ln in deps.splitlines() if ln.strip().startswith("Depends: linux-source-")), None)
-    if pkg is None:
-        raise VmError("apt knows no linux-source (run `apt-get update`)")
-    policy = run(["apt-cache", "policy", pkg])
-    version = next((ln.split()[1] for ln in policy.splitlines() if ln.strip().startswith("Candidate:")), "")
+    pkg, version = debs.resolve(SOURCE_PACKAGE, "linux-source-")
     return {
         "package": pkg,
         "version": version,
@@ -95,12 +91,8 @@ def build_custom_kernel(cache_root: Path) -> Kernel:
 def _build(directory: Path, package: str) -> None:
     with tempfile.TemporaryDirectory(prefix="fleet-kbuild-") as tmp:
         work = Path(tmp)
-        run(["apt-get", "download", package], cwd=work, timeout=900)
-        debs = list(work.glob("*.deb"))
-        if not debs:
-            raise VmError(f"apt-get download {package} left no .deb")
-        run(["dpkg-deb", "-x", str(debs[0]), str(work / "x")])
-        tarballs = list((work / "x" / "usr" / "src").glob("linux-source-*.tar.*"))
+        tree = debs.unpack(package, work, timeout=900)
+        tarballs = list((tree / "usr" / "src").glob("linux-source-*.tar.*"))
         if not tarballs:
             raise VmError(f"{package} holds no source tarball")
         (work / "src").mkdir()

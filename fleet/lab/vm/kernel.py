@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List
 
-from fleet.lab.vm import scripts
+from fleet.lab.vm import debs, scripts
 from fleet.lab.vm.cache import cached
 from fleet.lab.vm.errors import VmError
 from fleet.lab.vm.run import run
@@ -52,15 +52,7 @@ def resolve_package(flavour: str) -> Dict[str, str]:
     """{'package', 'version'}: the versioned image package the flavour's metapackage depends on now."""
     if flavour not in FLAVOURS:
         raise VmError(f"unknown kernel flavour {flavour!r} (known: {', '.join(sorted(FLAVOURS))}, custom)")
-    meta = FLAVOURS[flavour]
-    deps = run(["apt-cache", "depends", meta])
-    pkg = next((ln.split()[1] for ln in deps.splitlines() if ln.strip().startswith("Depends: linux-image-")), None)
-    if pkg is None:
-        raise VmError(f"apt knows no {meta} (run `apt-get update`; scripts/vm-deps does)")
-    policy = run(["apt-cache", "policy", pkg])
-    version = next((ln.split()[1] for ln in policy.splitlines() if ln.strip().startswith("Candidate:")), "")
-    if not version or version == "(none)":
-        raise VmError(f"apt has no candidate version of {pkg}")
+    pkg, version = debs.resolve(FLAVOURS[flavour], "linux-image-")
     return {"package": pkg, "version": version}
 
 
@@ -89,12 +81,7 @@ def build_kernel(cache_root: Path, flavour: str) -> Kernel:
 def _build(directory: Path, package: str) -> None:
     with tempfile.TemporaryDirectory(prefix="fleet-kernel-") as tmp:
         work = Path(tmp)
-        run(["apt-get", "download", package], cwd=work, timeout=600)
-        debs = list(work.glob("*.deb"))
-        if not debs:
-            raise VmError(f"apt-get download {package} left no .deb")
-        tree = work / "x"
-        run(["dpkg-deb", "-x", str(debs[0]), str(tree)])
+        tree = debs.unpack(package, work, timeout=600)
         releases = [p.name for p in (tree / "lib" / "modules").iterdir()]
         if len(releases) != 1:
             raise VmError(f"{package}: expected one module tree, found {releases}")
