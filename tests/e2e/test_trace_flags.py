@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,11 @@ def test_an_event_trigger_traceoff_stops_the_host_after_its_first_event(
     capsys.readouterr()
     assert main(["report", str(run), "--format", "jsonl", "-e", "sched_switch"]) == 0
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert len(events) == 1
+    # The kernel's count check is not atomic across CPUs: another CPU's sched_switch can race the first one through
+    # the trigger, so each CPU may hold one event, all within moments of each other, and nothing after them.
+    assert 1 <= len(events) <= os.cpu_count()  # type: ignore[operator]
+    assert len({e["cpu"] for e in events}) == len(events)
+    assert events[-1]["ts"] - events[0]["ts"] < 1_000_000
 
 
 def test_p_with_a_process_name_records_only_that_processs_events(
