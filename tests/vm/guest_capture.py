@@ -91,10 +91,12 @@ def main():
         for opt in cfg.get("options", []):
             name, val = (opt[2:], "0") if opt.startswith("no") else (opt, "1")
             w(os.path.join(buf, "options", name), val)
-        for ev, trigger in cfg.get("triggers", []):
-            w(os.path.join(buf, "events", *ev.split(":"), "trigger"), trigger, append=True)
         w(os.path.join(buf, "current_tracer"), cfg["tracer"])
         w(os.path.join(buf, "tracing_on"), "1")
+        # Armed after tracing_on: the kernel runs a trigger whether or not the buffer records, so a counted one armed
+        # earlier could spend its count on the context switches of the writes above.
+        for ev, trigger in cfg.get("triggers", []):
+            w(os.path.join(buf, "events", *ev.split(":"), "trigger"), trigger, append=True)
         subprocess.run(cfg.get("workload", "true"), shell=True, check=False)
         w(os.path.join(buf, "tracing_on"), "0")
         out["trace"] = r(os.path.join(buf, "trace"))
