@@ -98,14 +98,13 @@ class KernelText:
         if not addr:
             return "0"
         hit = self.lookup(addr)
+        ks = self.decoder.context.kallsyms
         if hit is None:
             text = "0x%x" % addr
+        elif self.sym_offset:
+            text = ks.kernel_symbol(addr) or "0x%x" % addr  # the same lookup: `name+0xOFF/0xSIZE [module]`
         else:
-            ks = self.decoder.context.kallsyms
             text = ks.names[hit[0]]
-            if self.sym_offset:
-                mod = ks.modules.get(hit[0])
-                text += f"+{addr - hit[1]:#x}/{ks.size_at(addr):#x}" + (f" [{mod}]" if mod else "")
         if self.sym_addr:
             text += " <%0*x>" % (2 * self.decoder.meta.long_size, addr)
         return text
