@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from typing import Iterator, List
 
 import pytest
@@ -27,7 +28,7 @@ def named(name: str) -> subprocess.Popen:
                     return proc
         except OSError:
             pass
-        subprocess.run(["sleep", "0.01"])
+        time.sleep(0.01)
     raise AssertionError(f"{name} did not rename itself")
 
 
