@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 
 from fleet.cli import main
-from fleet.ftrace.events import Decoder
-from fleet.ftrace.latency import KernelText, events_in_order
 from tests.vm.oracle import capture_here, collapse
 
 
@@ -27,11 +25,9 @@ def test_kernel_stacks_of_a_stacktrace_trigger_render_as_the_kernel_prints_them(
         triggers=[["sched:sched_switch", "stacktrace:4"]],
         workload="sleep 0.05",
     )
-    decoder = Decoder(cap.meta)
-    events = events_in_order(decoder, cap.pages)
+    events, mine = cap.kernel_text("nop")
     stacks = [e.name for e in events].count("kernel_stack")
     assert stacks in racing_count(4)
-    mine = KernelText.of(decoder).render("nop", events, cap.meta.cpus)
     assert mine.count("<stack trace>") == stacks and "\n => __schedule\n" in mine
     assert collapse(mine) == collapse(cap.text)
 

@@ -10,8 +10,10 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Sequence, Tuple
 
+from fleet.ftrace.events import Decoder, Event
+from fleet.ftrace.latency import KernelText, events_in_order
 from fleet.ftrace.meta import TraceMeta
 from fleet.lab.vm.lab import VmLab
 
@@ -26,6 +28,12 @@ class Capture:
     meta: TraceMeta
     pages: Dict[int, List[bytes]]
     max_latency: str
+
+    def kernel_text(self, tracer: str, options: Sequence[str] = ()) -> Tuple[List[Event], str]:
+        """The captured events in order, and fleet's rendering of them as the kernel's `trace` file (-O `options`)."""
+        decoder = Decoder(self.meta)
+        events = events_in_order(decoder, self.pages)
+        return events, KernelText.of(decoder, options=options).render(tracer, events, self.meta.cpus)
 
 
 def capture(lab: VmLab, host: str, timeout: float = 120.0, **config: Any) -> Capture:

@@ -10,13 +10,13 @@ from typing import Iterator, List
 import pytest
 
 from fleet.cli import main
-from fleet.ftrace.events import Decoder, Event
+from fleet.ftrace.events import Decoder
 from fleet.ftrace.latency import KernelText, events_in_order
 from fleet.lab.vm.lab import VmLab
 from fleet.record.reader import Run
 from tests.vm.drive import trace_driving
 from tests.vm.oracle import capture, collapse
-from tests.vm.test_tracers import fleet_trace, max_latency_events
+from tests.vm.test_tracers import decoded, fleet_trace, max_latency_events
 
 # Renames itself (comm), writes its pid to /tmp/NAME.pid, then calls getppid(2) until killed.
 LOOPER = (
@@ -50,9 +50,7 @@ def test_kernel_stacks_of_a_stacktrace_trigger_render_as_the_guest_kernel_prints
         triggers=[["sched:sched_switch", "stacktrace:3"]],
         workload="sleep 0.05",
     )
-    decoder = Decoder(cap.meta)
-    events = events_in_order(decoder, cap.pages)
-    mine = KernelText.of(decoder).render("nop", events, cap.meta.cpus)
+    _, mine = cap.kernel_text("nop")
     assert mine.count("<stack trace>") == 3 and "\n => __schedule\n" in mine
     assert collapse(mine) == collapse(cap.text)
 
@@ -75,14 +73,7 @@ def test_p_by_name_limits_the_function_tracer_to_that_process(
 ) -> None:
     flags = ["-p", "function", "-l", "*sys_getppid", "-P", "fleet-pid-a", "--duration", "3"]
     assert fleet_trace(vm_lab, tmp_path / "run", "vm1", *flags) == 0
-    host = Run.open(tmp_path / "run").host("vm1")
-    decoder = Decoder(host.meta)
-    calls = [
-        it
-        for cpu in host.cpus
-        for it in decoder.decode_pages(cpu, host.pages(cpu))
-        if isinstance(it, Event) and it.name == "function"
-    ]
+    calls = [e for e in decoded(Run.open(tmp_path / "run").host("vm1"))[1] if e.name == "function"]
     assert len(calls) > 10
     assert {e.pid for e in calls} == {loopers[0]}  # set_ftrace_pid: fleet-pid-b calls getppid too, unrecorded
 

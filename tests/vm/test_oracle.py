@@ -15,10 +15,8 @@ from tests.vm.oracle import capture, collapse
 
 def test_function_with_filter_globs_renders_as_the_kernel_prints_it(vm_lab: VmLab) -> None:
     cap = capture(vm_lab, "vm1", tracer="function", filter=["schedule*", "*sleep*"], workload="sleep 0.01")
-    decoder = Decoder(cap.meta)
-    events = events_in_order(decoder, cap.pages)
+    events, mine = cap.kernel_text("function")
     assert len(events) > 5
-    mine = KernelText.of(decoder).render("function", events, cap.meta.cpus)
     assert collapse(mine) == collapse(cap.text)
 
 
@@ -88,10 +86,8 @@ def test_function_graph_durations_markers_and_interrupt_context_render_as_the_ke
 
 def test_timerlat_samples_render_as_the_kernel_prints_them(vm_lab: VmLab) -> None:
     cap = capture(vm_lab, "vm1", tracer="timerlat", workload="sleep 0.2")
-    decoder = Decoder(cap.meta)
-    events = events_in_order(decoder, cap.pages)
+    events, mine = cap.kernel_text("timerlat")
     assert {e.name for e in events} == {"timerlat"}
-    mine = KernelText.of(decoder).render("timerlat", events, cap.meta.cpus)
     # timerlat prints its own column header; the sample lines are the comparison
     assert [ln for ln in collapse(mine) if not ln.startswith("#")] == [
         ln for ln in collapse(cap.text) if not ln.startswith("#")
@@ -105,30 +101,24 @@ def sample_lines(text: str) -> List[str]:
 def test_osnoise_samples_render_as_the_kernel_prints_them(vm_lab: VmLab) -> None:
     # osnoise and hwlat are top-level tracers on 6.1; one sample per period (1 s) per CPU
     cap = capture(vm_lab, "vm1", tracer="osnoise", instance=False, workload="sleep 2.5")
-    decoder = Decoder(cap.meta)
-    events = events_in_order(decoder, cap.pages)
+    events, mine = cap.kernel_text("osnoise")
     assert {e.name for e in events} == {"osnoise"}
-    mine = KernelText.of(decoder).render("osnoise", events, cap.meta.cpus)
     assert sample_lines(mine) == sample_lines(cap.text)
 
 
 def test_hwlat_samples_render_as_the_kernel_prints_them(vm_lab: VmLab) -> None:
     # under emulation every 0.5 s sampling window sees more than the default 10 us threshold
     cap = capture(vm_lab, "vm2", tracer="hwlat", instance=False, workload="sleep 2.5")
-    decoder = Decoder(cap.meta)
-    events = events_in_order(decoder, cap.pages)
+    events, mine = cap.kernel_text("hwlat")
     assert events and {e.name for e in events} == {"hwlat"}
-    mine = KernelText.of(decoder).render("hwlat", events, cap.meta.cpus)
     assert sample_lines(mine) == sample_lines(cap.text)
 
 
 def test_function_with_sym_offset_sym_addr_and_noprint_parent_renders_as_the_kernel_prints_it(vm_lab: VmLab) -> None:
     options = ["sym-offset", "sym-addr", "noprint-parent"]
     cap = capture(vm_lab, "vm1", tracer="function", filter=["schedule*"], options=options, workload="sleep 0.01")
-    decoder = Decoder(cap.meta)
-    events = events_in_order(decoder, cap.pages)
+    events, mine = cap.kernel_text("function", options)
     assert len(events) > 5
-    mine = KernelText.of(decoder, options=options).render("function", events, cap.meta.cpus)
     assert "schedule+0x0/0x" in mine and " <ffffffff" in mine and " <-" not in mine
     assert collapse(mine) == collapse(cap.text)
 
@@ -136,9 +126,7 @@ def test_function_with_sym_offset_sym_addr_and_noprint_parent_renders_as_the_ker
 def test_func_stack_trace_stacks_after_each_call_render_as_the_kernel_prints_them(vm_lab: VmLab) -> None:
     options = ["func_stack_trace", "sym-offset"]
     cap = capture(vm_lab, "vm1", tracer="function", filter=["do_nanosleep"], options=options, workload="sleep 0.01")
-    decoder = Decoder(cap.meta)
-    events = events_in_order(decoder, cap.pages)
+    events, mine = cap.kernel_text("function", options)
     assert [e.name for e in events][:2] == ["function", "kernel_stack"]
-    mine = KernelText.of(decoder, options=options).render("function", events, cap.meta.cpus)
     assert " => hrtimer_nanosleep+0x" in mine
     assert collapse(mine) == collapse(cap.text)

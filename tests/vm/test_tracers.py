@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from fleet.cli import main
 from fleet.ftrace.events import Decoder, Event
@@ -21,15 +21,17 @@ def fleet_trace(lab: VmLab, out: Path, hosts: str, *flags: str) -> int:
     return main(argv)
 
 
-def function_names(host: HostRun) -> List[str]:
+def decoded(host: HostRun) -> Tuple[Decoder, List[Event]]:
+    """The host's decoder and every event it recorded, CPU after CPU (not merged by time)."""
     decoder = Decoder(host.meta)
+    events = [it for cpu in host.cpus for it in decoder.decode_pages(cpu, host.pages(cpu)) if isinstance(it, Event)]
+    return decoder, events
+
+
+def function_names(host: HostRun) -> List[str]:
+    decoder, events = decoded(host)
     text = KernelText.of(decoder)
-    names = []
-    for cpu in host.cpus:
-        for item in decoder.decode_pages(cpu, host.pages(cpu)):
-            if isinstance(item, Event) and item.name == "function":
-                names.append(text.sym(int(item.fields()["ip"])))  # type: ignore[call-overload]
-    return names
+    return [text.sym(int(e.fields()["ip"])) for e in events if e.name == "function"]  # type: ignore[call-overload]
 
 
 def max_latency_events(host: HostRun) -> List[Dict[str, Any]]:
@@ -114,18 +116,12 @@ def test_function_graph_recorded_through_fleet_renders_nested_calls(vm_lab: VmLa
     flags = ["-p", "function_graph", "-l", "hrtimer_*", "--duration", "3"]
     assert fleet_trace(vm_lab, tmp_path / "run", "vm1", *flags) == 0
     host = Run.open(tmp_path / "run").host("vm1")
-    decoder = Decoder(host.meta)
-    events = [
-        it
-        for cpu in host.cpus
-        for it in decoder.decode_pages(cpu, host.pages(cpu))
-        if isinstance(it, Event) and it.system == "ftrace" and it.name.startswith("funcgraph_")
-    ]
+    decoder, every = decoded(host)
+    events = [e for e in every if e.system == "ftrace" and e.name.startswith("funcgraph_")]
     events.sort(key=lambda e: e.ts)
     text = GraphRenderer(KernelText.of(decoder), host.meta.cpus).render(events)
     lines = text.splitlines()
     # fleet report prints the run the same way (its sync markers as comments), each line prefixed with its host
-    every = [it for cpu in host.cpus for it in decoder.decode_pages(cpu, host.pages(cpu)) if isinstance(it, Event)]
     every.sort(key=lambda e: e.ts)
     expected = GraphRenderer(KernelText.of(decoder), host.meta.cpus).render(every).splitlines()
     capsys.readouterr()
@@ -143,9 +139,7 @@ def test_function_graph_recorded_through_fleet_renders_nested_calls(vm_lab: VmLa
 def test_timerlat_samples_and_their_summary_per_host(vm_lab: VmLab, tmp_path: Path) -> None:
     assert fleet_trace(vm_lab, tmp_path / "run", "vm/*", "-p", "timerlat", "--duration", "2") == 0
     for host in Run.open(tmp_path / "run").hosts:
-        decoder = Decoder(host.meta)
-        events = [it for cpu in host.cpus for it in decoder.decode_pages(cpu, host.pages(cpu)) if isinstance(it, Event)]
-        summary = timerlat_summary(events)
+        summary = timerlat_summary(decoded(host)[1])
         assert sorted(summary) == ["irq", "thread"], host.name
         for stats in summary.values():
             # every timer activation gives one irq and one thread sample (the last may lack its thread one)
